@@ -5,14 +5,14 @@
 # %% auto #0
 __all__ = ['train_parser', 'config_from_args', 'train_main', 'main']
 
-# %% ../nbs/07_cli.ipynb #b825aa5e
+# %% ../nbs/07_cli.ipynb #d5d8a7c5
 import argparse, sys
 from dataclasses import asdict
 from pathlib import Path
 from .tasks import TASKS
 from .trainer import *
 
-# %% ../nbs/07_cli.ipynb #eaa17efb
+# %% ../nbs/07_cli.ipynb #e2c47fe2
 class _Parser(argparse.ArgumentParser):
     "An ArgumentParser whose errors are one line."
     def error(self, message): self.exit(2, f"{self.prog}: error: {message}\n")
@@ -28,7 +28,7 @@ def _seeds(s:str)->list:
     if not out or min(out) < 0: raise argparse.ArgumentTypeError(f"invalid seed list {s!r}: seeds are non-negative integers")
     return out
 
-# %% ../nbs/07_cli.ipynb #8c77f75b
+# %% ../nbs/07_cli.ipynb #379eaa37
 def train_parser()->argparse.ArgumentParser:
     "The `wmil-train` argument parser."
     p = _Parser(prog='wmil-train', description='Train WMIL babies (one per seed) with REINFORCE; defaults reproduce Experiment 001.')
@@ -46,7 +46,7 @@ def train_parser()->argparse.ArgumentParser:
     p.add_argument('--quiet', action='store_true', help='no progress bar or per-row lines')
     return p
 
-# %% ../nbs/07_cli.ipynb #9f4ead75
+# %% ../nbs/07_cli.ipynb #9b74012d
 _FLAG_FIELDS = {'task': 'task', 'total_steps': 'total_steps', 'batch_size': 'batch_size',
                 'world_model_coef': 'world_model_coef', 'device': 'device'}
 
@@ -58,7 +58,7 @@ def config_from_args(args:argparse.Namespace)->Config:
     base = load_config(args.config or DEFAULT_CONFIG)
     return config_from_dict({**asdict(base), **over}, source='invalid flag value') if over else base
 
-# %% ../nbs/07_cli.ipynb #ff06cbd4
+# %% ../nbs/07_cli.ipynb #4f226f41
 def _default_log_dir(cfg:Config)->Path:
     import time
     seeds = str(cfg.seeds[0]) if len(cfg.seeds) == 1 else f"{cfg.seeds[0]}-{cfg.seeds[-1]}x{len(cfg.seeds)}"

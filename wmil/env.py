@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['GYM_IDS', 'EnvStep', 'SymbolicEnv', 'reset', 'step', 'state_dict', 'load_state_dict', 'WMILGymEnv', 'register_envs']
 
-# %% ../nbs/03_env.ipynb #c6f28899
+# %% ../nbs/03_env.ipynb #cdd2b21c
 from dataclasses import dataclass
 import numpy as np
 import torch
@@ -15,7 +15,7 @@ from .rng import *
 from .tasks import *
 from .parent import *
 
-# %% ../nbs/03_env.ipynb #dc6a6d8e
+# %% ../nbs/03_env.ipynb #738aa2b7
 @dataclass
 class EnvStep:
     "The result of one batched step."
@@ -26,10 +26,10 @@ class EnvStep:
     truncated: torch.Tensor # bool `[*batch]`: the episode reached the time limit (and restarted)
     correct_action: torch.Tensor # int64 `[*batch]`: what the parent would have rewarded
 
-# %% ../nbs/03_env.ipynb #99de5811
+# %% ../nbs/03_env.ipynb #ee649e8b
 _RESET, _STEP = 1, 2 # purposes for `fold`
 
-# %% ../nbs/03_env.ipynb #2e24e831
+# %% ../nbs/03_env.ipynb #ec0ffd40
 class SymbolicEnv:
     "Batched episodes of a `Task`, whose consequences come from a `Parent`."
     def __init__(self,
@@ -53,7 +53,7 @@ class SymbolicEnv:
     @property
     def state_dim(self): return self.task.state_dim
 
-# %% ../nbs/03_env.ipynb #757b9229
+# %% ../nbs/03_env.ipynb #95a1a4e7
 @torch.no_grad()
 def _draws(self:SymbolicEnv, purpose:int, n:int):
     key = fold(self.key, purpose, n)
@@ -79,7 +79,7 @@ def reset(self:SymbolicEnv,
 
 SymbolicEnv._draws, SymbolicEnv.reset = _draws, reset
 
-# %% ../nbs/03_env.ipynb #33fc7194
+# %% ../nbs/03_env.ipynb #1525b1e4
 def _check_action(self:SymbolicEnv, action):
     if not isinstance(action, torch.Tensor) or action.dtype not in (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8):
         raise ValueError(f"action must be an integer tensor of shape {tuple(self.batch_shape)}, got {type(action).__name__} {getattr(action, 'dtype', '')}")
@@ -114,7 +114,7 @@ def step(self:SymbolicEnv,
 
 SymbolicEnv.step = step
 
-# %% ../nbs/03_env.ipynb #8491dd8a
+# %% ../nbs/03_env.ipynb #d213f0f4
 def state_dict(self:SymbolicEnv)->dict:
     "Everything needed to continue these episodes exactly."
     return {'seeds': list(self.seeds), 'n': self.n, 'state': {k: v.clone() for k, v in self.state.items()},
@@ -132,7 +132,7 @@ def load_state_dict(self:SymbolicEnv, sd:dict):
 
 SymbolicEnv.state_dict, SymbolicEnv.load_state_dict = state_dict, load_state_dict
 
-# %% ../nbs/03_env.ipynb #2d66c290
+# %% ../nbs/03_env.ipynb #b26af84c
 class WMILGymEnv(gym.Env):
     "A single-episode Gymnasium view of `SymbolicEnv`."
     metadata = {'render_modes': []}
@@ -157,7 +157,7 @@ class WMILGymEnv(gym.Env):
                 **{f'reward/{k}': float(v[0]) for k, v in st.reward.as_dict().items()}}
         return self._np(st.next_state if trunc else st.obs), float(st.reward.goal[0]), False, trunc, info
 
-# %% ../nbs/03_env.ipynb #dece1ad4
+# %% ../nbs/03_env.ipynb #f4e6f6eb
 GYM_IDS = {'pattern_echo': 'wmil/PatternEcho-v0', 'sequence_next': 'wmil/SequenceNext-v0', 'conditional': 'wmil/Conditional-v0'}
 
 def register_envs():

@@ -5,14 +5,14 @@
 # %% auto #0
 __all__ = ['Block', 'BabyOutput', 'BabyModel', 'core', 'predict_next', 'forward', 'param_groups']
 
-# %% ../nbs/04_model.ipynb #b8b9aa2f
+# %% ../nbs/04_model.ipynb #4135cc35
 import math
 from typing import NamedTuple
 import torch
 from torch import nn
 import torch.nn.functional as F
 
-# %% ../nbs/04_model.ipynb #bee93c4c
+# %% ../nbs/04_model.ipynb #528c0ba7
 class Block(nn.Module):
     "A pre-norm transformer block whose queries can be restricted to the last position."
     def __init__(self, dim:int=64, n_heads:int=4, ffn_dim:int=256):
@@ -33,7 +33,7 @@ class Block(nn.Module):
         x = (x[:, -1:] if last_only else x) + self.attend(x, mask, last_only)
         return x + self.ff2(F.gelu(self.ff1(self.norm2(x))))
 
-# %% ../nbs/04_model.ipynb #a709d87e
+# %% ../nbs/04_model.ipynb #3a038030
 class BabyOutput(NamedTuple):
     "What one forward pass gives, for the current step of each episode."
     logits: torch.Tensor # policy logits, `[..., n_actions]`
@@ -41,7 +41,7 @@ class BabyOutput(NamedTuple):
     hidden: torch.Tensor # the core's representation of the current step, `[..., hidden_dim]`
     next_state: torch.Tensor|None # world-model prediction of the raw next state, when an action was given
 
-# %% ../nbs/04_model.ipynb #f7625273
+# %% ../nbs/04_model.ipynb #e4ceae54
 class BabyModel(nn.Module):
     "The baby: state encoder, transformer core over the history window, and action, world-model and value heads."
     def __init__(self,
@@ -67,7 +67,7 @@ class BabyModel(nn.Module):
         with torch.no_grad(): # a near-uniform first policy (as CleanRL initialises its actor's last layer)
             self.action_head.weight.mul_(0.01); self.action_head.bias.zero_()
 
-# %% ../nbs/04_model.ipynb #8c94338d
+# %% ../nbs/04_model.ipynb #c30d533e
 def core(self:BabyModel,
          history:torch.Tensor, # raw states, oldest first, `[..., context_len, state_dim]`
          mask:torch.Tensor|None=None, # bool `[..., context_len]`: real (not padded) slots; default all real
@@ -96,7 +96,7 @@ def forward(self:BabyModel, history, mask=None, action=None)->BabyOutput:
 
 BabyModel.core, BabyModel.predict_next, BabyModel.forward = core, predict_next, forward
 
-# %% ../nbs/04_model.ipynb #148ef53b
+# %% ../nbs/04_model.ipynb #4acab556
 def param_groups(self:BabyModel)->dict:
     "Parameter counts per part of the model."
     n = lambda *mods: sum(p.numel() for m in mods for p in (m.parameters() if isinstance(m, nn.Module) else [m]))

@@ -5,12 +5,12 @@
 # %% auto #0
 __all__ = ['RewardVector', 'Consequence', 'Parent', 'DeterministicParent']
 
-# %% ../nbs/02_parent.ipynb #4c602405
+# %% ../nbs/02_parent.ipynb #02f51199
 from dataclasses import dataclass, fields
 import torch
 from .tasks import *
 
-# %% ../nbs/02_parent.ipynb #4003b475
+# %% ../nbs/02_parent.ipynb #4e85d41b
 @dataclass
 class RewardVector:
     "Reward components, each a tensor with the batch shape; combined only by `scalarise`."
@@ -27,7 +27,7 @@ class RewardVector:
         if bad: raise ValueError(f"unknown reward component(s) {', '.join(bad)}; valid: {', '.join(self.components())}")
         return sum(w * getattr(self, k) for k, w in weights.items())
 
-# %% ../nbs/02_parent.ipynb #89169673
+# %% ../nbs/02_parent.ipynb #ba53cd32
 @dataclass
 class Consequence:
     "What the parent says happened, batched."
@@ -55,7 +55,7 @@ class Parent:
         return Consequence(nxt, obs, RewardVector(goal=goal, pred=pred), success)
     def __repr__(self): return f"{type(self).__name__}({self.task!r})"
 
-# %% ../nbs/02_parent.ipynb #91f08637
+# %% ../nbs/02_parent.ipynb #e2eaebc9
 class DeterministicParent(Parent):
     "A rule-based parent: the task's correct action earns goal reward 1, and the task's transition gives the next state."
     def consequence(self, state, action, u):

@@ -5,10 +5,10 @@
 # %% auto #0
 __all__ = ['hash32', 'seed_key', 'fold', 'uniform', 'randint', 'gumbel', 'categorical']
 
-# %% ../nbs/00_rng.ipynb #249d0cd5
+# %% ../nbs/00_rng.ipynb #4cb97fae
 import torch
 
-# %% ../nbs/00_rng.ipynb #37fe8ac0
+# %% ../nbs/00_rng.ipynb #d7c2fca1
 _MASK32 = 0xFFFFFFFF
 
 def hash32(x:torch.Tensor, # integer tensor of any shape; only its low 32 bits are used
@@ -19,7 +19,7 @@ def hash32(x:torch.Tensor, # integer tensor of any shape; only its low 32 bits a
     x = ((x ^ (x >> 15)) * 0x846ca68b) & _MASK32
     return x ^ (x >> 16)
 
-# %% ../nbs/00_rng.ipynb #94cbf7ee
+# %% ../nbs/00_rng.ipynb #8352f70f
 def seed_key(seeds, # an int seed or a sequence of them
              device=None)->torch.Tensor: # int64 key(s): shape [] for an int, [S] for a sequence
     "The root key of each seed."
@@ -32,7 +32,7 @@ def fold(key:torch.Tensor, # key(s) to derive from
     for d in data: key = hash32(key ^ hash32(torch.as_tensor(d, device=key.device) + 0x9e3779b9))
     return key
 
-# %% ../nbs/00_rng.ipynb #8e5675fd
+# %% ../nbs/00_rng.ipynb #aafb73e6
 def uniform(key:torch.Tensor, # key(s) of shape `K`
             shape:tuple, # shape of the draw for each key
            )->torch.Tensor: # float32, shape `K + shape`, values in (0, 1)
@@ -42,7 +42,7 @@ def uniform(key:torch.Tensor, # key(s) of shape `K`
     h = hash32(key.view(*key.shape, *[1]*len(shape)) ^ hash32(idx ^ 0x632be59b))
     return ((h >> 9).float() + 0.5) / 2.0**23
 
-# %% ../nbs/00_rng.ipynb #da45957d
+# %% ../nbs/00_rng.ipynb #f33e4570
 def randint(key:torch.Tensor, # key(s) of shape `K`
             shape:tuple, # shape of the draw for each key
             high:int, # draws are in [0, high)

@@ -5,12 +5,12 @@
 # %% auto #0
 __all__ = ['TASKS', 'Task', 'PatternEcho', 'SequenceNext', 'Conditional', 'make_task']
 
-# %% ../nbs/01_tasks.ipynb #aa531a1a
+# %% ../nbs/01_tasks.ipynb #d201086d
 import inspect
 import torch
 import torch.nn.functional as F
 
-# %% ../nbs/01_tasks.ipynb #a68c6eb4
+# %% ../nbs/01_tasks.ipynb #a85d2ce8
 class Task:
     "The rules of a task, as pure batched functions of an integer task state (a dict of tensors)."
     name = 'task'
@@ -34,11 +34,11 @@ class Task:
     def transition(self, s, action, u): raise NotImplementedError
     def __repr__(self): return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.params().items())})"
 
-# %% ../nbs/01_tasks.ipynb #40569262
+# %% ../nbs/01_tasks.ipynb #8e249da8
 def _pick(u, n): return (u * n).long().clamp_(max=n - 1)  # a uniform draw in (0, 1) -> an integer in [0, n)
 def _one_hot(i, n): return F.one_hot(i, n).float()
 
-# %% ../nbs/01_tasks.ipynb #4a08060e
+# %% ../nbs/01_tasks.ipynb #e706dd68
 class PatternEcho(Task):
     "Output the shown symbol; the next symbol is drawn uniformly."
     name = 'pattern_echo'
@@ -47,7 +47,7 @@ class PatternEcho(Task):
     def correct_action(self, s): return s['symbol']
     def transition(self, s, action, u): return self.init(u)
 
-# %% ../nbs/01_tasks.ipynb #5b5dafa0
+# %% ../nbs/01_tasks.ipynb #8a25ac19
 class SequenceNext(Task):
     "Output the element that follows the shown one in a fixed repeating sequence."
     name = 'sequence_next'
@@ -70,7 +70,7 @@ class SequenceNext(Task):
     def correct_action(self, s): return self._seq(s['pos'].device)[(s['pos'] + 1) % len(self.sequence)]
     def transition(self, s, action, u): return {'pos': (s['pos'] + 1) % len(self.sequence)}
 
-# %% ../nbs/01_tasks.ipynb #d70265c1
+# %% ../nbs/01_tasks.ipynb #e062acc2
 class Conditional(Task):
     "A context flag in the state selects the rule: echo the symbol, or shift it by half the alphabet."
     name = 'conditional'
@@ -83,7 +83,7 @@ class Conditional(Task):
         return torch.where(s['flag'] == 0, s['symbol'], (s['symbol'] + self.n_symbols // 2) % self.n_symbols)
     def transition(self, s, action, u): return self.init(u)
 
-# %% ../nbs/01_tasks.ipynb #92ee321d
+# %% ../nbs/01_tasks.ipynb #7f66e13c
 TASKS = {t.name: t for t in (PatternEcho, SequenceNext, Conditional)}
 
 def make_task(name:str, # a key of `TASKS`
