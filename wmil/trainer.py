@@ -7,7 +7,7 @@ __all__ = ['DEFAULT_CONFIG', 'ConfigError', 'CheckpointError', 'Config', 'config
            'seed_everything', 'resolve_device', 'init_babies', 'Trainer', 'train_step', 'save_checkpoint', 'fit',
            'resume', 'baby']
 
-# %% ../nbs/06_trainer.ipynb #dad0dc2b
+# %% ../nbs/06_trainer.ipynb #eda8c1fc
 import json, math, os, random, time
 from dataclasses import dataclass, field, fields, asdict
 from pathlib import Path
@@ -24,14 +24,14 @@ from .env import *
 from .model import *
 from .reinforce import *
 
-# %% ../nbs/06_trainer.ipynb #35a09106
+# %% ../nbs/06_trainer.ipynb #1b9e74ce
 class ConfigError(ValueError):
     "A configuration value, file or flag is invalid."
 
 class CheckpointError(RuntimeError):
     "A checkpoint is missing, unreadable or does not fit this run."
 
-# %% ../nbs/06_trainer.ipynb #8bf359be
+# %% ../nbs/06_trainer.ipynb #ad2a346a
 @dataclass
 class Config:
     "Everything that defines a WMIL training run."
@@ -67,7 +67,7 @@ class Config:
     tensorboard: bool = True # also write TensorBoard events when `tensorboard` is installed
     def __post_init__(self): self._validate()
 
-# %% ../nbs/06_trainer.ipynb #e79b53ca
+# %% ../nbs/06_trainer.ipynb #42a4d649
 _POS_INT = ('num_actions', 'time_limit', 'total_steps', 'batch_size', 'rollout_len', 'context_len', 'hidden_dim',
             'n_layers', 'n_heads', 'ffn_dim', 'log_every', 'checkpoint_every')
 _NONNEG_FLOAT = ('gamma', 'entropy_coef', 'world_model_coef', 'value_coef', 'max_grad_norm')
@@ -104,7 +104,7 @@ def _post_init(self:Config):
 
 Config._validate = _post_init
 
-# %% ../nbs/06_trainer.ipynb #68619129
+# %% ../nbs/06_trainer.ipynb #8f232e6c
 def config_from_dict(d:dict, # field name -> value
                      source:str='config', # where `d` came from, for error messages
                     )->Config:
@@ -137,10 +137,10 @@ def _atomic_write(path:Path, text:str):
     tmp.write_text(text)
     os.replace(tmp, path)
 
-# %% ../nbs/06_trainer.ipynb #9d0d01c9
+# %% ../nbs/06_trainer.ipynb #38c09266
 DEFAULT_CONFIG = Path(__file__).parent/'configs'/'default.yaml' if '__file__' in globals() else None
 
-# %% ../nbs/06_trainer.ipynb #2fdd0218
+# %% ../nbs/06_trainer.ipynb #85d7a2ad
 def seed_everything(seed:int):
     "Seed Python's, NumPy's and torch's global generators."
     random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
@@ -164,7 +164,7 @@ def init_babies(make, # builds one `BabyModel`
     params, _ = stack_module_state(babies)
     return {k: v.detach().to(device).requires_grad_() for k, v in params.items()}
 
-# %% ../nbs/06_trainer.ipynb #3d73643f
+# %% ../nbs/06_trainer.ipynb #9b330fea
 _ACT = 3 # purpose for the policy's draws
 _METRICS = ('charts/success_rate', 'charts/entropy', 'losses/policy', 'losses/world_model', 'losses/value',
             'rewards/goal', 'rewards/pred', 'losses/grad_norm', 'charts/baseline')
@@ -182,7 +182,7 @@ class _Act(nn.Module):
         action = (out.logits.detach() + noise).argmax(-1)
         return out.logits, out.value, action, self.model.predict_next(out.hidden, action)
 
-# %% ../nbs/06_trainer.ipynb #afb56cbf
+# %% ../nbs/06_trainer.ipynb #b79a914b
 class Trainer:
     "Trains one baby per seed in `cfg.seeds`, all as one batched computation."
     def __init__(self,
@@ -221,7 +221,7 @@ class Trainer:
         out = self._act_one({k: v[0] for k, v in params.items()}, history[0], mask[0], noise[0])
         return tuple(o.unsqueeze(0) for o in out)
 
-# %% ../nbs/06_trainer.ipynb #e3ba2c14
+# %% ../nbs/06_trainer.ipynb #7535e253
 def train_step(self:Trainer):
     "One optimiser update from a fresh rollout of every seed's episodes."
     cfg, env = self.cfg, self.env
@@ -252,7 +252,7 @@ def train_step(self:Trainer):
 
 Trainer.train_step = train_step
 
-# %% ../nbs/06_trainer.ipynb #942edf00
+# %% ../nbs/06_trainer.ipynb #793da4d8
 def _rows(self:Trainer, rate:float)->list:
     n = min(self.step, self.window)
     idx = [(self.step - 1 - i) % self.window for i in range(n)]
@@ -265,7 +265,7 @@ def _rows(self:Trainer, rate:float)->list:
 
 Trainer._rows = _rows
 
-# %% ../nbs/06_trainer.ipynb #7591e52c
+# %% ../nbs/06_trainer.ipynb #75e24956
 def _write_rows(self:Trainer, rows:list):
     self.rows.extend(rows)
     if self.log_dir is None: return
@@ -294,7 +294,7 @@ def save_checkpoint(self:Trainer):
 
 Trainer._write_rows, Trainer.save_checkpoint = _write_rows, save_checkpoint
 
-# %% ../nbs/06_trainer.ipynb #bc353703
+# %% ../nbs/06_trainer.ipynb #d83c0566
 def _prepare_log_dir(self:Trainer):
     d = self.log_dir
     if d.exists() and not d.is_dir(): raise ConfigError(f"log dir {d} exists and is not a directory")
@@ -335,7 +335,7 @@ def fit(self:Trainer,
 
 Trainer._prepare_log_dir, Trainer.fit = _prepare_log_dir, fit
 
-# %% ../nbs/06_trainer.ipynb #c4737ab7
+# %% ../nbs/06_trainer.ipynb #a7f86564
 def _load_checkpoint(path:Path)->dict:
     if not path.is_file(): raise CheckpointError(f"no checkpoint at {path}: nothing to resume")
     try: ck = torch.load(path, map_location='cpu', weights_only=True)
@@ -378,7 +378,7 @@ def resume(cls, log_dir, # a run directory holding checkpoint.pt
 
 Trainer.resume = resume
 
-# %% ../nbs/06_trainer.ipynb #6465480e
+# %% ../nbs/06_trainer.ipynb #504d50fe
 def baby(self:Trainer, i:int=0)->BabyModel:
     "The trained model of the `i`-th seed, as a plain `BabyModel`."
     m = BabyModel(self.task.state_dim, self.task.n_actions, self.cfg.hidden_dim, self.cfg.n_layers, self.cfg.n_heads,
