@@ -5,10 +5,10 @@
 # %% auto #0
 __all__ = ['hash32', 'seed_key', 'fold', 'uniform', 'randint', 'gumbel', 'categorical']
 
-# %% ../nbs/00_rng.ipynb #4cb97fae
+# %% ../nbs/00_rng.ipynb #c897c64b
 import torch
 
-# %% ../nbs/00_rng.ipynb #d7c2fca1
+# %% ../nbs/00_rng.ipynb #379fb45d
 _MASK32 = 0xFFFFFFFF
 
 def hash32(x:torch.Tensor, # integer tensor of any shape; only its low 32 bits are used
@@ -19,30 +19,46 @@ def hash32(x:torch.Tensor, # integer tensor of any shape; only its low 32 bits a
     x = ((x ^ (x >> 15)) * 0x846ca68b) & _MASK32
     return x ^ (x >> 16)
 
-# %% ../nbs/00_rng.ipynb #8352f70f
+# %% ../nbs/00_rng.ipynb #a8a76b19
 def seed_key(seeds, # an int seed or a sequence of them
              device=None)->torch.Tensor: # int64 key(s): shape [] for an int, [S] for a sequence
     "The root key of each seed."
     return hash32(torch.as_tensor(seeds, dtype=torch.long, device=device) ^ 0x5bd1e995)
 
+def _hash32_int(x:int)->int:
+    "`hash32` of a Python int, computed on the host."
+    x &= _MASK32
+    x = ((x ^ (x >> 16)) * 0x7feb352d) & _MASK32
+    x = ((x ^ (x >> 15)) * 0x846ca68b) & _MASK32
+    return x ^ (x >> 16)
+
 def fold(key:torch.Tensor, # key(s) to derive from
-         *data:int, # integers to fold in: a purpose, a counter, ...
-        )->torch.Tensor: # a new key of the same shape
+         *data:int, # integers to fold in: a purpose, a counter, ... (Python ints, or integer tensors that broadcast with `key`)
+        )->torch.Tensor: # a new key
     "Derive a new key from `key` and the integers in `data`."
-    for d in data: key = hash32(key ^ hash32(torch.as_tensor(d, device=key.device) + 0x9e3779b9))
+    for d in data:
+        h = _hash32_int(d + 0x9e3779b9) if isinstance(d, int) else hash32(torch.as_tensor(d, device=key.device) + 0x9e3779b9)
+        key = hash32(key ^ h)
     return key
 
-# %% ../nbs/00_rng.ipynb #aafb73e6
+# %% ../nbs/00_rng.ipynb #eb416f39
 def uniform(key:torch.Tensor, # key(s) of shape `K`
             shape:tuple, # shape of the draw for each key
            )->torch.Tensor: # float32, shape `K + shape`, values in (0, 1)
     "Uniform floats in (0, 1), one independent block of `shape` per key."
     shape = tuple(shape)
-    idx = torch.arange(int(torch.Size(shape).numel()), device=key.device).view(shape)
-    h = hash32(key.view(*key.shape, *[1]*len(shape)) ^ hash32(idx ^ 0x632be59b))
+    h = hash32(key.view(*key.shape, *[1]*len(shape)) ^ _index_hash(shape, key.device))
     return ((h >> 9).float() + 0.5) / 2.0**23
 
-# %% ../nbs/00_rng.ipynb #f33e4570
+_INDEX_HASHES = {}
+def _index_hash(shape, device):
+    "The hashed positions of a draw of `shape`: the same for every key, so computed once per shape and device."
+    if (shape, device) not in _INDEX_HASHES:
+        idx = torch.arange(int(torch.Size(shape).numel()), device=device).view(shape)
+        _INDEX_HASHES[(shape, device)] = hash32(idx ^ 0x632be59b)
+    return _INDEX_HASHES[(shape, device)]
+
+# %% ../nbs/00_rng.ipynb #8f845562
 def randint(key:torch.Tensor, # key(s) of shape `K`
             shape:tuple, # shape of the draw for each key
             high:int, # draws are in [0, high)

@@ -4,11 +4,11 @@
 
 # %% auto #0
 __all__ = ['DEFAULT_CONFIG', 'ConfigError', 'CheckpointError', 'Config', 'config_from_dict', 'load_config', 'save_config',
-           'seed_everything', 'resolve_device', 'init_babies', 'Trainer', 'train_step', 'save_checkpoint', 'fit',
-           'resume', 'baby']
+           'seed_everything', 'resolve_device', 'init_babies', 'FlatParams', 'Trainer', 'train_step', 'save_checkpoint',
+           'fit', 'resume', 'baby']
 
-# %% ../nbs/06_trainer.ipynb #eda8c1fc
-import json, math, os, random, time
+# %% ../nbs/06_trainer.ipynb #dbf3ccda
+import json, math, os, random, time, warnings
 from dataclasses import dataclass, field, fields, asdict
 from pathlib import Path
 import numpy as np
@@ -24,14 +24,14 @@ from .env import *
 from .model import *
 from .reinforce import *
 
-# %% ../nbs/06_trainer.ipynb #1b9e74ce
+# %% ../nbs/06_trainer.ipynb #a9a803ef
 class ConfigError(ValueError):
     "A configuration value, file or flag is invalid."
 
 class CheckpointError(RuntimeError):
     "A checkpoint is missing, unreadable or does not fit this run."
 
-# %% ../nbs/06_trainer.ipynb #ad2a346a
+# %% ../nbs/06_trainer.ipynb #fde26d2b
 @dataclass
 class Config:
     "Everything that defines a WMIL training run."
@@ -67,7 +67,7 @@ class Config:
     tensorboard: bool = True # also write TensorBoard events when `tensorboard` is installed
     def __post_init__(self): self._validate()
 
-# %% ../nbs/06_trainer.ipynb #42a4d649
+# %% ../nbs/06_trainer.ipynb #ba73be3d
 _POS_INT = ('num_actions', 'time_limit', 'total_steps', 'batch_size', 'rollout_len', 'context_len', 'hidden_dim',
             'n_layers', 'n_heads', 'ffn_dim', 'log_every', 'checkpoint_every')
 _NONNEG_FLOAT = ('gamma', 'entropy_coef', 'world_model_coef', 'value_coef', 'max_grad_norm')
@@ -104,7 +104,7 @@ def _post_init(self:Config):
 
 Config._validate = _post_init
 
-# %% ../nbs/06_trainer.ipynb #8f232e6c
+# %% ../nbs/06_trainer.ipynb #e452203a
 def config_from_dict(d:dict, # field name -> value
                      source:str='config', # where `d` came from, for error messages
                     )->Config:
@@ -137,10 +137,10 @@ def _atomic_write(path:Path, text:str):
     tmp.write_text(text)
     os.replace(tmp, path)
 
-# %% ../nbs/06_trainer.ipynb #38c09266
+# %% ../nbs/06_trainer.ipynb #ac37b59d
 DEFAULT_CONFIG = Path(__file__).parent/'configs'/'default.yaml' if '__file__' in globals() else None
 
-# %% ../nbs/06_trainer.ipynb #85d7a2ad
+# %% ../nbs/06_trainer.ipynb #9c7b3db3
 def seed_everything(seed:int):
     "Seed Python's, NumPy's and torch's global generators."
     random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
@@ -164,7 +164,35 @@ def init_babies(make, # builds one `BabyModel`
     params, _ = stack_module_state(babies)
     return {k: v.detach().to(device).requires_grad_() for k, v in params.items()}
 
-# %% ../nbs/06_trainer.ipynb #9b330fea
+# %% ../nbs/06_trainer.ipynb #d8e6fa79
+# Parameters are strided views of the seed-major buffer, and so are their gradients; autograd warns that this layout
+# "may impair performance" (it only means it adds into the existing gradient instead of adopting a new tensor: what we want).
+warnings.filterwarnings('ignore', message='grad and param do not obey the gradient layout contract')
+
+class FlatParams:
+    "Stacked per-seed parameters as leaf views into one seed-major buffer `[S, P]`, with gradients in another."
+    def __init__(self, params:dict): # name -> stacked tensor `[S, ...]`
+        first = next(iter(params.values()))
+        S = self.n_seeds = first.shape[0]
+        self.data = torch.cat([v.detach().reshape(S, -1) for v in params.values()], 1) # row s: all of seed s's parameters
+        self.grad = torch.zeros_like(self.data)
+        self.data.grad = self.grad
+        self.params, off = {}, 0
+        for k, v in params.items():
+            n = v[0].numel()
+            view = self.data[:, off:off + n].view(v.shape).requires_grad_()
+            view.grad = self.grad[:, off:off + n].view(v.shape)
+            self.params[k] = view
+            off += n
+    def zero_grad(self): self.grad.zero_()
+    @torch.no_grad()
+    def clip_grad_norm_(self, max_norm:float)->torch.Tensor:
+        "Clip each seed's global gradient norm (as `clip_grad_norm_per_seed_`); return the norms before clipping."
+        norms = torch.linalg.vector_norm(self.grad, dim=1)
+        self.grad.mul_((max_norm / (norms + 1e-6)).clamp_(max=1.0)[:, None])
+        return norms
+
+# %% ../nbs/06_trainer.ipynb #43960157
 _ACT = 3 # purpose for the policy's draws
 _METRICS = ('charts/success_rate', 'charts/entropy', 'losses/policy', 'losses/world_model', 'losses/value',
             'rewards/goal', 'rewards/pred', 'losses/grad_norm', 'charts/baseline')
@@ -182,7 +210,7 @@ class _Act(nn.Module):
         action = (out.logits.detach() + noise).argmax(-1)
         return out.logits, out.value, action, self.model.predict_next(out.hidden, action)
 
-# %% ../nbs/06_trainer.ipynb #b79a914b
+# %% ../nbs/06_trainer.ipynb #c86e1de7
 class Trainer:
     "Trains one baby per seed in `cfg.seeds`, all as one batched computation."
     def __init__(self,
@@ -199,8 +227,9 @@ class Trainer:
         make = lambda: BabyModel(self.task.state_dim, self.task.n_actions, cfg.hidden_dim, cfg.n_layers, cfg.n_heads,
                                  cfg.ffn_dim, cfg.context_len)
         self.model = make().to(self.device) # the template whose parameters `functional_call` swaps for each seed's
-        self.params = init_babies(make, cfg.seeds, self.device)
-        self.opt = _adam(list(self.params.values()), cfg.lr)
+        self.flat = FlatParams(init_babies(make, cfg.seeds, self.device))
+        self.params = self.flat.params # name -> leaf view `[S, ...]`, what `functional_call` sees
+        self.opt = _adam([self.flat.data], cfg.lr)
         self.keys = seed_key(cfg.seeds, device=self.device)
         S = len(cfg.seeds)
         self.baseline = torch.zeros(S, device=self.device)
@@ -221,7 +250,7 @@ class Trainer:
         out = self._act_one({k: v[0] for k, v in params.items()}, history[0], mask[0], noise[0])
         return tuple(o.unsqueeze(0) for o in out)
 
-# %% ../nbs/06_trainer.ipynb #7535e253
+# %% ../nbs/06_trainer.ipynb #ca289776
 def train_step(self:Trainer):
     "One optimiser update from a fresh rollout of every seed's episodes."
     cfg, env = self.cfg, self.env
@@ -240,9 +269,9 @@ def train_step(self:Trainer):
     advantages = returns - self.baseline[None, :, None]
     L = reinforce_losses(r['logits'], r['actions'], advantages, r['predicted'], r['next_state'], r['values'], returns)
     loss = L['policy'] - cfg.entropy_coef * L['entropy'] + cfg.world_model_coef * L['world_model'] + cfg.value_coef * L['value']
-    self.opt.zero_grad(set_to_none=True)
+    self.flat.zero_grad()
     loss.sum().backward() # seeds share no parameters, so each seed's gradient is that of its own loss
-    grad_norm = clip_grad_norm_per_seed_([p.grad for p in self.params.values()], cfg.max_grad_norm)
+    grad_norm = self.flat.clip_grad_norm_(cfg.max_grad_norm)
     self.opt.step()
     self.baseline = update_baseline(self.baseline, returns, cfg.baseline_decay)
     m = [r['success'].float().mean((0, 2)), L['entropy'], L['policy'], L['world_model'], L['value'],
@@ -252,7 +281,7 @@ def train_step(self:Trainer):
 
 Trainer.train_step = train_step
 
-# %% ../nbs/06_trainer.ipynb #793da4d8
+# %% ../nbs/06_trainer.ipynb #5fa902c7
 def _rows(self:Trainer, rate:float)->list:
     n = min(self.step, self.window)
     idx = [(self.step - 1 - i) % self.window for i in range(n)]
@@ -265,7 +294,7 @@ def _rows(self:Trainer, rate:float)->list:
 
 Trainer._rows = _rows
 
-# %% ../nbs/06_trainer.ipynb #75e24956
+# %% ../nbs/06_trainer.ipynb #e327fa93
 def _write_rows(self:Trainer, rows:list):
     self.rows.extend(rows)
     if self.log_dir is None: return
@@ -285,7 +314,7 @@ def _write_rows(self:Trainer, rows:list):
 def save_checkpoint(self:Trainer):
     "Write `checkpoint.pt` atomically."
     ck = {'format': 1, 'config': asdict(self.cfg), 'step': self.step, 'elapsed': self.elapsed,
-          'params': {k: v.detach() for k, v in self.params.items()}, 'optimizer': self.opt.state_dict(),
+          'params': {k: v.detach().clone() for k, v in self.params.items()}, 'optimizer': self.opt.state_dict(),
           'baseline': self.baseline, 'metrics': self.metrics, 'env': self.env.state_dict()}
     tmp = self.log_dir/'checkpoint.pt.tmp'
     torch.save(ck, tmp)
@@ -294,7 +323,7 @@ def save_checkpoint(self:Trainer):
 
 Trainer._write_rows, Trainer.save_checkpoint = _write_rows, save_checkpoint
 
-# %% ../nbs/06_trainer.ipynb #d83c0566
+# %% ../nbs/06_trainer.ipynb #5bf36056
 def _prepare_log_dir(self:Trainer):
     d = self.log_dir
     if d.exists() and not d.is_dir(): raise ConfigError(f"log dir {d} exists and is not a directory")
@@ -335,7 +364,7 @@ def fit(self:Trainer,
 
 Trainer._prepare_log_dir, Trainer.fit = _prepare_log_dir, fit
 
-# %% ../nbs/06_trainer.ipynb #a7f86564
+# %% ../nbs/06_trainer.ipynb #d29ca5a7
 def _load_checkpoint(path:Path)->dict:
     if not path.is_file(): raise CheckpointError(f"no checkpoint at {path}: nothing to resume")
     try: ck = torch.load(path, map_location='cpu', weights_only=True)
@@ -378,7 +407,7 @@ def resume(cls, log_dir, # a run directory holding checkpoint.pt
 
 Trainer.resume = resume
 
-# %% ../nbs/06_trainer.ipynb #504d50fe
+# %% ../nbs/06_trainer.ipynb #eb7acf07
 def baby(self:Trainer, i:int=0)->BabyModel:
     "The trained model of the `i`-th seed, as a plain `BabyModel`."
     m = BabyModel(self.task.state_dim, self.task.n_actions, self.cfg.hidden_dim, self.cfg.n_layers, self.cfg.n_heads,
