@@ -5,14 +5,15 @@
 # %% auto #0
 __all__ = ['train_parser', 'config_from_args', 'train_main', 'main']
 
-# %% ../nbs/07_cli.ipynb #d5d8a7c5
+# %% ../nbs/07_cli.ipynb #3b31dc66
 import argparse, sys
+import yaml
 from dataclasses import asdict
 from pathlib import Path
 from .tasks import TASKS
 from .trainer import *
 
-# %% ../nbs/07_cli.ipynb #e2c47fe2
+# %% ../nbs/07_cli.ipynb #770128b1
 class _Parser(argparse.ArgumentParser):
     "An ArgumentParser whose errors are one line."
     def error(self, message): self.exit(2, f"{self.prog}: error: {message}\n")
@@ -28,7 +29,23 @@ def _seeds(s:str)->list:
     if not out or min(out) < 0: raise argparse.ArgumentTypeError(f"invalid seed list {s!r}: seeds are non-negative integers")
     return out
 
-# %% ../nbs/07_cli.ipynb #379eaa37
+def _task_param(s:str)->tuple:
+    "Parse `NAME=VALUE`; the value is read as YAML (numbers, lists)."
+    name, eq, val = s.partition('=')
+    if not eq or not name.strip(): raise argparse.ArgumentTypeError(f"invalid task parameter {s!r}: use NAME=VALUE, e.g. delay=8")
+    try: return name.strip(), yaml.safe_load(val)
+    except yaml.YAMLError: raise argparse.ArgumentTypeError(f"invalid value in task parameter {s!r}") from None
+
+def _weights(s:str)->dict:
+    "Parse `goal=1,pred=0.1`."
+    out = {}
+    for part in s.split(','):
+        k, eq, v = part.partition('=')
+        try: out[k.strip()] = float(v)
+        except ValueError: raise argparse.ArgumentTypeError(f"invalid reward weights {s!r}: use e.g. goal=1,pred=0.1") from None
+    return out
+
+# %% ../nbs/07_cli.ipynb #e77f1807
 def train_parser()->argparse.ArgumentParser:
     "The `wmil-train` argument parser."
     p = _Parser(prog='wmil-train', description='Train WMIL babies (one per seed) with REINFORCE; defaults reproduce Experiment 001.')
@@ -40,15 +57,28 @@ def train_parser()->argparse.ArgumentParser:
     p.add_argument('--batch-size', type=int, metavar='B', help='parallel episodes per seed (default: 64)')
     p.add_argument('--world-model-coef', type=float, metavar='C', help='world-model loss weight; 0 switches its learning off (default: 1.0)')
     p.add_argument('--device', choices=['auto', 'cpu', 'cuda'], help='where to train (default: auto)')
+    p.add_argument('--task-param', action='append', type=_task_param, metavar='NAME=VALUE', dest='task_param',
+                   help='a task knob, e.g. delay=8 or sequence=[2,5,2,7] (repeatable)')
+    p.add_argument('--context-len', type=int, metavar='K', help="states in the baby's history window; 1 = memoryless (default: 8)")
+    p.add_argument('--algo', choices=['reinforce', 'ppo'], help='learning algorithm (default: reinforce)')
+    p.add_argument('--rollout-len', type=int, metavar='T', help='environment steps per episode between updates (default: 1)')
+    p.add_argument('--gamma', type=float, help='discount (default: 0)')
+    p.add_argument('--lr', type=float, help='Adam learning rate (default: 0.001)')
+    p.add_argument('--time-limit', type=int, metavar='N', help='steps per episode (default: 16)')
+    p.add_argument('--reward-weights', type=_weights, metavar='goal=W,pred=W', help='scalarisation of the reward vector (default: goal=1,pred=0)')
+    p.add_argument('--reward-scaling', choices=['fixed', 'adaptive'], help='adaptive: divide each reward component by its running RMS before weighting')
+    p.add_argument('--curriculum', action='store_true', default=None, help="raise the task's difficulty level by level on mastery")
     p.add_argument('--config', metavar='FILE.yaml', help='a YAML file of config fields; flags override it')
     p.add_argument('--log-dir', metavar='DIR', help='run directory (default: runs/TASK-seedS-TIMESTAMP)')
     p.add_argument('--resume', metavar='DIR', help='continue the run in DIR up to --total-steps')
     p.add_argument('--quiet', action='store_true', help='no progress bar or per-row lines')
     return p
 
-# %% ../nbs/07_cli.ipynb #9b74012d
-_FLAG_FIELDS = {'task': 'task', 'total_steps': 'total_steps', 'batch_size': 'batch_size',
-                'world_model_coef': 'world_model_coef', 'device': 'device'}
+# %% ../nbs/07_cli.ipynb #4cf58dac
+_FLAG_FIELDS = {'task': 'task', 'total_steps': 'total_steps', 'batch_size': 'batch_size', 'world_model_coef': 'world_model_coef',
+                'device': 'device', 'context_len': 'context_len', 'algo': 'algo', 'rollout_len': 'rollout_len', 'gamma': 'gamma',
+                'lr': 'lr', 'time_limit': 'time_limit', 'reward_weights': 'reward_weights', 'reward_scaling': 'reward_scaling',
+                'curriculum': 'curriculum'}
 
 def config_from_args(args:argparse.Namespace)->Config:
     "Defaults, then the `--config` file, then the flags."
@@ -56,9 +86,10 @@ def config_from_args(args:argparse.Namespace)->Config:
     if args.seed is not None: over['seeds'] = [args.seed]
     if args.seeds is not None: over['seeds'] = args.seeds
     base = load_config(args.config or DEFAULT_CONFIG)
+    if args.task_param: over['task_params'] = {**(base.task_params if over.get('task', base.task) == base.task else {}), **dict(args.task_param)}
     return config_from_dict({**asdict(base), **over}, source='invalid flag value') if over else base
 
-# %% ../nbs/07_cli.ipynb #4f226f41
+# %% ../nbs/07_cli.ipynb #0aafb1a7
 def _default_log_dir(cfg:Config)->Path:
     import time
     seeds = str(cfg.seeds[0]) if len(cfg.seeds) == 1 else f"{cfg.seeds[0]}-{cfg.seeds[-1]}x{len(cfg.seeds)}"
@@ -78,8 +109,8 @@ def train_main(argv:list|None=None)->int:
     args = p.parse_args(argv)
     try:
         if args.resume:
-            given = [f'--{a.replace("_", "-")}' for a in ('task', 'seed', 'seeds', 'batch_size', 'world_model_coef', 'config', 'log_dir')
-                     if getattr(args, a) is not None]
+            given = [f'--{a.replace("_", "-")}' for a in ('seed', 'seeds', 'config', 'log_dir', 'task_param', *_FLAG_FIELDS)
+                     if a not in ('total_steps', 'device') and getattr(args, a) is not None]
             if given: p.error(f"{', '.join(given)} cannot be combined with --resume (the run's config comes from its checkpoint); only --total-steps and --device can")
             tr = Trainer.resume(args.resume, device=args.device, progress=not args.quiet, verbose=not args.quiet)
             target = args.total_steps or tr.cfg.total_steps

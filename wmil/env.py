@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['GYM_IDS', 'EnvStep', 'SymbolicEnv', 'reset', 'step', 'state_dict', 'load_state_dict', 'WMILGymEnv', 'register_envs']
 
-# %% ../nbs/03_env.ipynb #cdd2b21c
+# %% ../nbs/03_env.ipynb #3aa177da
 from dataclasses import dataclass
 import numpy as np
 import torch
@@ -15,7 +15,7 @@ from .rng import *
 from .tasks import *
 from .parent import *
 
-# %% ../nbs/03_env.ipynb #738aa2b7
+# %% ../nbs/03_env.ipynb #5cc25d2d
 @dataclass
 class EnvStep:
     "The result of one batched step."
@@ -25,11 +25,13 @@ class EnvStep:
     success: torch.Tensor # bool `[*batch]`: the action was correct
     truncated: torch.Tensor # bool `[*batch]`: the episode reached the time limit (and restarted)
     correct_action: torch.Tensor # int64 `[*batch]`: what the parent would have rewarded
+    scored: torch.Tensor # bool `[*batch]`: the step counts towards the success rate
+    episode_success: torch.Tensor # bool `[*batch]`: where `truncated`, whether the episode that just ended had any success
 
-# %% ../nbs/03_env.ipynb #ee649e8b
+# %% ../nbs/03_env.ipynb #9f61d1b1
 _RESET, _STEP = 1, 2 # purposes for `fold`
 
-# %% ../nbs/03_env.ipynb #ec0ffd40
+# %% ../nbs/03_env.ipynb #bda4dbfe
 class SymbolicEnv:
     "Batched episodes of a `Task`, whose consequences come from a `Parent`."
     def __init__(self,
@@ -53,7 +55,7 @@ class SymbolicEnv:
     @property
     def state_dim(self): return self.task.state_dim
 
-# %% ../nbs/03_env.ipynb #95a1a4e7
+# %% ../nbs/03_env.ipynb #b3761d49
 @torch.no_grad()
 def _draws(self:SymbolicEnv, purpose:int, n:int):
     key = fold(self.key, purpose, n)
@@ -71,6 +73,7 @@ def reset(self:SymbolicEnv,
     self.n = 0 # steps taken since reset: the counter of every draw
     self.state = self.task.init(_draws(self, _RESET, 0))
     self.t = torch.zeros(self.batch_shape, dtype=torch.long, device=self.device)
+    self.ep_success = torch.zeros(self.batch_shape, dtype=torch.bool, device=self.device)
     obs = self.task.observe(self.state)
     self.history = torch.zeros(*self.batch_shape, self.context_len, self.state_dim, device=self.device)
     self.mask = torch.zeros(*self.batch_shape, self.context_len, dtype=torch.bool, device=self.device)
@@ -79,7 +82,7 @@ def reset(self:SymbolicEnv,
 
 SymbolicEnv._draws, SymbolicEnv.reset = _draws, reset
 
-# %% ../nbs/03_env.ipynb #1525b1e4
+# %% ../nbs/03_env.ipynb #4a984b09
 def _check_action(self:SymbolicEnv, action):
     if not isinstance(action, torch.Tensor) or action.dtype not in (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8):
         raise ValueError(f"action must be an integer tensor of shape {tuple(self.batch_shape)}, got {type(action).__name__} {getattr(action, 'dtype', '')}")
@@ -103,6 +106,8 @@ def step(self:SymbolicEnv,
     c = self.parent.respond(self.state, action, _draws(self, _STEP, self.n), predicted)
     self.t += 1
     truncated = self.t >= self.time_limit
+    ep_success = self.ep_success | c.success
+    self.ep_success = ep_success & ~truncated
     fresh = self.task.init(_draws(self, _RESET, self.n))
     self.state = {k: torch.where(truncated, fresh[k], v) for k, v in c.state.items()}
     self.t = torch.where(truncated, torch.zeros_like(self.t), self.t)
@@ -110,15 +115,15 @@ def step(self:SymbolicEnv,
     keep = ~truncated[..., None]  # windows of restarted episodes are cleared
     self.history = torch.cat([self.history[..., 1:, :] * keep[..., None], obs[..., None, :]], -2)
     self.mask = torch.cat([self.mask[..., 1:] & keep, torch.ones_like(keep)], -1)
-    return EnvStep(obs, c.obs, c.reward, c.success, truncated, correct)
+    return EnvStep(obs, c.obs, c.reward, c.success, truncated, correct, c.scored, ep_success)
 
 SymbolicEnv.step = step
 
-# %% ../nbs/03_env.ipynb #d213f0f4
+# %% ../nbs/03_env.ipynb #91061017
 def state_dict(self:SymbolicEnv)->dict:
     "Everything needed to continue these episodes exactly."
     return {'seeds': list(self.seeds), 'n': self.n, 'state': {k: v.clone() for k, v in self.state.items()},
-            't': self.t.clone(), 'history': self.history.clone(), 'mask': self.mask.clone()}
+            't': self.t.clone(), 'history': self.history.clone(), 'mask': self.mask.clone(), 'ep_success': self.ep_success.clone()}
 
 def load_state_dict(self:SymbolicEnv, sd:dict):
     "Continue the episodes saved by `state_dict`."
@@ -128,11 +133,11 @@ def load_state_dict(self:SymbolicEnv, sd:dict):
     self.key = seed_key(self.seeds if self.multi_seed else self.seeds[0], device=self.device)
     to = lambda x: x.to(self.device, copy=True)
     self.state = {k: to(v) for k, v in sd['state'].items()}
-    self.t, self.history, self.mask = to(sd['t']), to(sd['history']), to(sd['mask'])
+    self.t, self.history, self.mask, self.ep_success = to(sd['t']), to(sd['history']), to(sd['mask']), to(sd['ep_success'])
 
 SymbolicEnv.state_dict, SymbolicEnv.load_state_dict = state_dict, load_state_dict
 
-# %% ../nbs/03_env.ipynb #b26af84c
+# %% ../nbs/03_env.ipynb #aa84edd4
 class WMILGymEnv(gym.Env):
     "A single-episode Gymnasium view of `SymbolicEnv`."
     metadata = {'render_modes': []}
@@ -153,12 +158,13 @@ class WMILGymEnv(gym.Env):
             raise ValueError(f"action {action!r} is outside the action space: valid actions are 0..{self.core.n_actions - 1}")
         st = self.core.step(torch.tensor([int(action)]), validate=False)
         trunc = bool(st.truncated[0])
-        info = {'success': bool(st.success[0]), 'correct_action': int(st.correct_action[0]),
+        info = {'success': bool(st.success[0]), 'scored': bool(st.scored[0]), 'correct_action': int(st.correct_action[0]),
                 **{f'reward/{k}': float(v[0]) for k, v in st.reward.as_dict().items()}}
         return self._np(st.next_state if trunc else st.obs), float(st.reward.goal[0]), False, trunc, info
 
-# %% ../nbs/03_env.ipynb #f4e6f6eb
-GYM_IDS = {'pattern_echo': 'wmil/PatternEcho-v0', 'sequence_next': 'wmil/SequenceNext-v0', 'conditional': 'wmil/Conditional-v0'}
+# %% ../nbs/03_env.ipynb #31f7fec5
+GYM_IDS = {'pattern_echo': 'wmil/PatternEcho-v0', 'sequence_next': 'wmil/SequenceNext-v0', 'conditional': 'wmil/Conditional-v0',
+           'delayed_recall': 'wmil/DelayedRecall-v0', 'hidden_phase': 'wmil/HiddenPhase-v0', 'goal_ring': 'wmil/GoalRing-v0'}
 
 def register_envs():
     "Register WMIL's tasks with Gymnasium (idempotent)."

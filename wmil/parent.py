@@ -5,12 +5,12 @@
 # %% auto #0
 __all__ = ['RewardVector', 'Consequence', 'Parent', 'DeterministicParent']
 
-# %% ../nbs/02_parent.ipynb #02f51199
+# %% ../nbs/02_parent.ipynb #cd9538c7
 from dataclasses import dataclass, fields
 import torch
 from .tasks import *
 
-# %% ../nbs/02_parent.ipynb #4e85d41b
+# %% ../nbs/02_parent.ipynb #30226550
 @dataclass
 class RewardVector:
     "Reward components, each a tensor with the batch shape; combined only by `scalarise`."
@@ -27,14 +27,15 @@ class RewardVector:
         if bad: raise ValueError(f"unknown reward component(s) {', '.join(bad)}; valid: {', '.join(self.components())}")
         return sum(w * getattr(self, k) for k, w in weights.items())
 
-# %% ../nbs/02_parent.ipynb #ba53cd32
+# %% ../nbs/02_parent.ipynb #6d8a5fc3
 @dataclass
 class Consequence:
     "What the parent says happened, batched."
     state: dict # next task state
     obs: torch.Tensor # next raw state tensor, `[..., state_dim]`: the world model's target
     reward: RewardVector
-    success: torch.Tensor # bool: the action was the correct one
+    success: torch.Tensor # bool: the action earned the goal reward
+    scored: torch.Tensor # bool: this step counts towards the success rate
 
 class Parent:
     "Gives the consequence of a batch of actions in a task."
@@ -52,12 +53,13 @@ class Parent:
         nxt, goal, success = self.consequence(state, action, u)
         obs = self.task.observe(nxt)
         pred = torch.zeros_like(goal) if predicted is None else (predicted.detach() - obs).pow(2).mean(-1)
-        return Consequence(nxt, obs, RewardVector(goal=goal, pred=pred), success)
+        return Consequence(nxt, obs, RewardVector(goal=goal, pred=pred), success, self.task.scored(state))
     def __repr__(self): return f"{type(self).__name__}({self.task!r})"
 
-# %% ../nbs/02_parent.ipynb #e2eaebc9
+# %% ../nbs/02_parent.ipynb #a847da0a
 class DeterministicParent(Parent):
     "A rule-based parent: the task's correct action earns goal reward 1, and the task's transition gives the next state."
     def consequence(self, state, action, u):
-        success = action == self.task.correct_action(state)
-        return self.task.transition(state, action, u), success.float(), success
+        nxt = self.task.transition(state, action, u)
+        success = self.task.success(state, action, nxt)
+        return nxt, success.float(), success
