@@ -27,3 +27,9 @@ def test_import_registers_gymnasium_envs():
 def test_default_yaml_matches_config():
     from wmil.trainer import Config, load_config, DEFAULT_CONFIG
     assert load_config(DEFAULT_CONFIG) == Config()
+
+def test_default_yaml_lists_every_field():
+    import yaml
+    from dataclasses import fields
+    from wmil.trainer import Config, DEFAULT_CONFIG
+    assert set(yaml.safe_load(DEFAULT_CONFIG.read_text())) == {f.name for f in fields(Config)}

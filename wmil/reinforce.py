@@ -5,11 +5,11 @@
 # %% auto #0
 __all__ = ['discounted_returns', 'update_baseline', 'reinforce_losses', 'clip_grad_norm_per_seed_']
 
-# %% ../nbs/05_reinforce.ipynb #8656bd54
+# %% ../nbs/05_reinforce.ipynb #14ef2a3a
 import torch
 import torch.nn.functional as F
 
-# %% ../nbs/05_reinforce.ipynb #03233fbc
+# %% ../nbs/05_reinforce.ipynb #3e8583a4
 def discounted_returns(rewards:torch.Tensor, # `[T, ...]`
                        truncated:torch.Tensor, # bool `[T, ...]`: the episode ended at this step
                        gamma:float, # discount
@@ -21,7 +21,7 @@ def discounted_returns(rewards:torch.Tensor, # `[T, ...]`
         out[t] = ret
     return out
 
-# %% ../nbs/05_reinforce.ipynb #ee0ab408
+# %% ../nbs/05_reinforce.ipynb #30624199
 def update_baseline(baseline:torch.Tensor, # `[S]`
                     returns:torch.Tensor, # `[T, S, B]`
                     decay:float, # weight of the new mean return
@@ -29,7 +29,7 @@ def update_baseline(baseline:torch.Tensor, # `[S]`
     "Move each seed's baseline towards its mean return."
     return baseline + decay * (returns.mean((0, 2)) - baseline)
 
-# %% ../nbs/05_reinforce.ipynb #c08550ff
+# %% ../nbs/05_reinforce.ipynb #6351cf13
 def reinforce_losses(logits:torch.Tensor, # `[T, S, B, n_actions]`
                      actions:torch.Tensor, # `[T, S, B]`
                      advantages:torch.Tensor, # `[T, S, B]`
@@ -47,7 +47,7 @@ def reinforce_losses(logits:torch.Tensor, # `[T, S, B, n_actions]`
     if values is not None: out['value'] = (values - returns).pow(2).mean((0, 2))
     return out
 
-# %% ../nbs/05_reinforce.ipynb #90f11d9b
+# %% ../nbs/05_reinforce.ipynb #de524ef8
 @torch.no_grad()
 def clip_grad_norm_per_seed_(grads:list, # gradients with a leading seed axis `[S, ...]`
                              max_norm:float, # clip each seed's global norm to this

@@ -141,7 +141,7 @@ class GoalRing(Task):
     n_draws = 2
     def __init__(self,
                  n_symbols:int=8, # number of actions
-                 n_positions:int=8, # cells on the ring
+                 n_positions:int=16, # cells on the ring
                  moves:tuple=(0, 2, -1, 1, -2, 1, 0, -1), # how far each action moves the agent (one per action)
                 ):
         super().__init__(n_symbols)

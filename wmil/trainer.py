@@ -59,7 +59,7 @@ class Config:
     gamma: float = 0.0 # discount within a rollout
     entropy_coef: float = 0.01 # weight of the entropy bonus
     world_model_coef: float = 1.0 # weight of the world-model loss (0 switches its learning off)
-    value_coef: float = 0.0 # weight of the value-head loss (REINFORCE does not need it; PPO does, e.g. 0.5)
+    value_coef: float = 0.5 # PPO: weight of the value-head loss (REINFORCE's baseline is the running average; it ignores this)
     baseline_decay: float = 0.05 # step size of REINFORCE's running-average baseline
     max_grad_norm: float = 1.0 # per-seed gradient clipping
     gae_lambda: float = 0.95 # PPO: GAE lambda
@@ -357,8 +357,7 @@ def _reinforce(self:Trainer, r:dict, rewards:torch.Tensor)->dict:
     cfg = self.cfg
     returns = discounted_returns(rewards, r['truncated'], cfg.gamma)
     L = reinforce_losses(r['logits'], r['actions'], returns - self.baseline[None, :, None], r['predicted'], r['next_state'], r['values'], returns)
-    L['grad_norm'] = self._learn_step(L['policy'] - cfg.entropy_coef * L['entropy'] + cfg.world_model_coef * L['world_model']
-                                      + cfg.value_coef * L['value'])
+    L['grad_norm'] = self._learn_step(L['policy'] - cfg.entropy_coef * L['entropy'] + cfg.world_model_coef * L['world_model'])
     self.baseline = update_baseline(self.baseline, returns, cfg.baseline_decay)
     return L
 
