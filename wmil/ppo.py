@@ -27,9 +27,10 @@ def gae(rewards:torch.Tensor, # `[T, ...]`
 
 # %% ../nbs/05a_ppo.ipynb #01627f79
 def normalise_per_seed(adv:torch.Tensor, # `[S, N]`
+                       min_std:float=0.1, # floor on the scale (advantages are in units of the scalarised reward)
                       )->torch.Tensor:
-    "Zero mean and unit variance within each seed."
-    return (adv - adv.mean(1, keepdim=True)) / (adv.std(1, keepdim=True) + 1e-8)
+    "Zero mean and unit variance within each seed (the variance floored at `min_std**2`)."
+    return (adv - adv.mean(1, keepdim=True)) / adv.std(1, keepdim=True).clamp(min=min_std)
 
 def ppo_losses(logits:torch.Tensor, # `[S, N, n_actions]`
                actions:torch.Tensor, # `[S, N]`

@@ -106,7 +106,7 @@ class DelayedRecall(Task):
     @property
     def state_dim(self)->int: return self.n_symbols + 1
     @property
-    def min_scored_fraction(self)->float: return 1 / (self.max_delay + 2)
+    def min_scored_fraction(self)->float: return 1 / (2 * (self.max_delay + 2)) # a trial cut short by the time limit has no query
     @property
     def max_delay(self)->int: return int(torch.as_tensor(self.delay).max())
     def init(self, u):

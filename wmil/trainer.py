@@ -576,7 +576,7 @@ def resume(cls, log_dir, # a run directory holding checkpoint.pt
 
 Trainer.resume = resume
 
-# %% ../nbs/06_trainer.ipynb #e89569cd
+# %% ../nbs/06_trainer.ipynb #86d67c29
 def baby(self:Trainer, i:int=0)->BabyModel:
     "The trained model of the `i`-th seed, as a plain `BabyModel`."
     m = BabyModel(self.task.state_dim, self.task.n_actions, self.cfg.hidden_dim, self.cfg.n_layers, self.cfg.n_heads,
