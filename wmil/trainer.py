@@ -286,8 +286,8 @@ class Trainer:
             self._apply_levels()
         self.env = SymbolicEnv(self.task, batch_size=cfg.batch_size, seeds=cfg.seeds, time_limit=cfg.time_limit,
                                context_len=cfg.context_len, device=self.device)
-        make = lambda: BabyModel(self.task.state_dim, self.task.n_actions, cfg.hidden_dim, cfg.n_layers, cfg.n_heads,
-                                 cfg.ffn_dim, cfg.context_len)
+        self._make = make = lambda: BabyModel(self.task.state_dim, self.task.n_actions, cfg.hidden_dim, cfg.n_layers,
+                                              cfg.n_heads, cfg.ffn_dim, cfg.context_len)
         self.model = make().to(self.device) # the template whose parameters `functional_call` swaps for each seed's
         self.flat = FlatParams(init_babies(make, cfg.seeds, self.device))
         self.params = self.flat.params # name -> leaf view `[S, ...]`, what `functional_call` sees
@@ -313,7 +313,7 @@ class Trainer:
         one, many = self._fns[name]
         if self.n_seeds > 1: return many(self.params, *args)
         return tuple(o.unsqueeze(0) for o in one({k: v[0] for k, v in self.params.items()}, *(a[0] for a in args)))
-    def _act(self, params, history, mask, noise): return self._call('act', history, mask, noise)
+    def _act(self, history, mask, noise): return self._call('act', history, mask, noise)
 
 # %% ../nbs/06_trainer.ipynb #5fa902c7
 _ROLL = ('logits', 'values', 'actions', 'predicted', 'next_state', 'goal', 'pred', 'success', 'scored', 'truncated',
@@ -326,7 +326,7 @@ def _collect(self:Trainer, grad:bool)->dict:
         noise = gumbel(fold(self.keys, _ACT, env.n), (cfg.batch_size, self.task.n_actions))
         roll['history'].append(env.history); roll['mask'].append(env.mask)
         with torch.set_grad_enabled(grad):
-            logits, values, actions, predicted = self._act(self.params, env.history, env.mask, noise)
+            logits, values, actions, predicted = self._act(env.history, env.mask, noise)
         st = env.step(actions, predicted=predicted, validate=False)
         for k, v in [('logits', logits), ('values', values), ('actions', actions), ('predicted', predicted),
                      ('next_state', st.next_state), ('goal', st.reward.goal), ('pred', st.reward.pred), ('success', st.success),
@@ -365,7 +365,7 @@ def _ppo(self:Trainer, r:dict, rewards:torch.Tensor)->dict:
     cfg, S, env = self.cfg, self.n_seeds, self.env
     with torch.no_grad():
         noise = torch.zeros(S, cfg.batch_size, self.task.n_actions, device=self.device)
-        last_value = self._act(self.params, env.history, env.mask, noise)[1]
+        last_value = self._act(env.history, env.mask, noise)[1]
         adv, returns = gae(rewards, r['values'], r['truncated'], last_value, cfg.gamma, cfg.gae_lambda)
         old_logp = r['logits'].log_softmax(-1).gather(-1, r['actions'][..., None]).squeeze(-1)
     flat = lambda x: x.transpose(0, 1).reshape(S, -1, *x.shape[3:]) # [T, S, B, ...] -> [S, T*B, ...]
@@ -579,8 +579,7 @@ Trainer.resume = resume
 # %% ../nbs/06_trainer.ipynb #86d67c29
 def baby(self:Trainer, i:int=0)->BabyModel:
     "The trained model of the `i`-th seed, as a plain `BabyModel`."
-    m = BabyModel(self.task.state_dim, self.task.n_actions, self.cfg.hidden_dim, self.cfg.n_layers, self.cfg.n_heads,
-                  self.cfg.ffn_dim, self.cfg.context_len)
+    m = self._make()
     m.load_state_dict({k: v[i].detach().cpu() for k, v in self.params.items()})
     return m.to(self.device)
 
