@@ -5,14 +5,14 @@
 # %% auto #0
 __all__ = ['Block', 'BabyOutput', 'BabyModel', 'core', 'predict_next', 'forward', 'param_groups']
 
-# %% ../nbs/04_model.ipynb #4135cc35
+# %% ../nbs/04_model.ipynb #1b724295
 import math
 from typing import NamedTuple
 import torch
 from torch import nn
 import torch.nn.functional as F
 
-# %% ../nbs/04_model.ipynb #528c0ba7
+# %% ../nbs/04_model.ipynb #ec36fc12
 class Block(nn.Module):
     "A pre-norm transformer block whose queries can be restricted to the last position."
     def __init__(self, dim:int=64, n_heads:int=4, ffn_dim:int=256):
@@ -21,19 +21,20 @@ class Block(nn.Module):
         self.n_heads = n_heads
         self.norm1, self.qkv, self.proj = nn.LayerNorm(dim), nn.Linear(dim, 3 * dim), nn.Linear(dim, dim)
         self.norm2, self.ff1, self.ff2 = nn.LayerNorm(dim), nn.Linear(dim, ffn_dim), nn.Linear(ffn_dim, dim)
-    def attend(self, x, mask, last_only=False):
-        "Multi-head self-attention over the window; `mask` [N, K] marks real slots."
+    def attend(self, x, mask, last_only=False, weights=False):
+        "Multi-head self-attention over the window; `mask` [N, K] marks real slots. `weights=True` also returns the attention `[N, heads, queries, K]`."
         N, K, D = x.shape
         q, k, v = self.qkv(self.norm1(x)).view(N, K, 3, self.n_heads, D // self.n_heads).permute(2, 0, 3, 1, 4)
         if last_only: q = q[:, :, -1:]
         att = (q @ k.transpose(-1, -2)) / math.sqrt(D // self.n_heads)
         att = att.masked_fill(~mask[:, None, None, :], float('-inf')).softmax(-1)
-        return self.proj((att @ v).transpose(1, 2).reshape(N, q.shape[2], D))
+        out = self.proj((att @ v).transpose(1, 2).reshape(N, q.shape[2], D))
+        return (out, att) if weights else out
     def forward(self, x, mask, last_only=False):
         x = (x[:, -1:] if last_only else x) + self.attend(x, mask, last_only)
         return x + self.ff2(F.gelu(self.ff1(self.norm2(x))))
 
-# %% ../nbs/04_model.ipynb #3a038030
+# %% ../nbs/04_model.ipynb #53a77499
 class BabyOutput(NamedTuple):
     "What one forward pass gives, for the current step of each episode."
     logits: torch.Tensor # policy logits, `[..., n_actions]`
@@ -41,7 +42,7 @@ class BabyOutput(NamedTuple):
     hidden: torch.Tensor # the core's representation of the current step, `[..., hidden_dim]`
     next_state: torch.Tensor|None # world-model prediction of the raw next state, when an action was given
 
-# %% ../nbs/04_model.ipynb #e4ceae54
+# %% ../nbs/04_model.ipynb #01881bb9
 class BabyModel(nn.Module):
     "The baby: state encoder, transformer core over the history window, and action, world-model and value heads."
     def __init__(self,
@@ -67,7 +68,7 @@ class BabyModel(nn.Module):
         with torch.no_grad(): # a near-uniform first policy (as CleanRL initialises its actor's last layer)
             self.action_head.weight.mul_(0.01); self.action_head.bias.zero_()
 
-# %% ../nbs/04_model.ipynb #c30d533e
+# %% ../nbs/04_model.ipynb #57209a67
 def core(self:BabyModel,
          history:torch.Tensor, # raw states, oldest first, `[..., context_len, state_dim]`
          mask:torch.Tensor|None=None, # bool `[..., context_len]`: real (not padded) slots; default all real
@@ -96,7 +97,7 @@ def forward(self:BabyModel, history, mask=None, action=None)->BabyOutput:
 
 BabyModel.core, BabyModel.predict_next, BabyModel.forward = core, predict_next, forward
 
-# %% ../nbs/04_model.ipynb #4acab556
+# %% ../nbs/04_model.ipynb #da202020
 def param_groups(self:BabyModel)->dict:
     "Parameter counts per part of the model."
     n = lambda *mods: sum(p.numel() for m in mods for p in (m.parameters() if isinstance(m, nn.Module) else [m]))
