@@ -1,0 +1,67 @@
+"""The paper draft: every figure and table it includes exists, was written by wmil, is current, and `wmil-paper` rebuilds it."""
+import re, shutil, subprocess
+from pathlib import Path
+import pytest
+from wmil.figures import mark_of
+from wmil.paper import BUILDERS, build, check_draft, referenced
+
+PAPER = Path(__file__).resolve().parent.parent/'paper_drafts'
+DRAFT = PAPER/'draft_01.tex'
+
+def test_draft_includes_every_builder_output():
+    refs = set(referenced(DRAFT))
+    wanted = {o for b in BUILDERS.values() for o in b.outputs if not o.endswith('.png')}
+    assert wanted <= refs, f"the draft does not include {sorted(wanted - refs)}"
+
+def test_every_include_exists_and_was_written_by_wmil():
+    for ref in referenced(DRAFT):
+        assert (PAPER/ref).exists(), f"{ref} is missing"
+        assert mark_of(PAPER/ref) is not None, f"{ref} was not written by wmil"
+
+def test_draft_is_current():
+    assert check_draft(DRAFT) == []
+
+def _numbers(text):
+    return re.sub(r'-?\d+\.\d+', '#', text), [float(x) for x in re.findall(r'-?\d+\.\d+', text)]
+
+def test_wmil_paper_rebuilds_every_include(tmp_path):
+    shutil.copy(DRAFT, tmp_path/'draft_01.tex')
+    r = subprocess.run(['wmil-paper', '--paper', str(tmp_path), '--results', str(PAPER/'results'), '--no-pdf'], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    for ref in referenced(DRAFT):
+        assert (tmp_path/ref).exists(), f"wmil-paper did not rebuild {ref}"
+        if ref.endswith('.tex'): # same table, up to bootstrap noise from other library versions
+            (a, xa), (b, xb) = _numbers((PAPER/ref).read_text()), _numbers((tmp_path/ref).read_text())
+            assert a == b and len(xa) == len(xb) and all(abs(u - v) <= 0.02 for u, v in zip(xa, xb)), ref
+    assert check_draft(tmp_path/'draft_01.tex', PAPER/'results') == []
+
+def test_stale_and_hand_made_files_are_reported(tmp_path):
+    shutil.copytree(PAPER/'results'/'probing', tmp_path/'results'/'probing')
+    (tmp_path/'draft_01.tex').write_text('\\includegraphics{figures/probing.pdf}\n\\input{tables/probing.tex}\n\\input{tables/mine.tex}\n')
+    build(tmp_path/'results', tmp_path, only=['probing'], pdf=False, log=lambda *a: None)
+    (tmp_path/'tables'/'mine.tex').write_text('\\begin{tabular}{l}\nhand made\n\\end{tabular}\n')
+    assert check_draft(tmp_path/'draft_01.tex') == ['tables/mine.tex: not written by wmil (no mark); build it with wmil-paper']
+    with open(tmp_path/'results'/'probing'/'probes.csv', 'a') as f: f.write('hidden,symbol,trained,0.5,all,pattern_echo\n')
+    problems = check_draft(tmp_path/'draft_01.tex')
+    assert [p.split(':')[0] for p in problems] == ['figures/probing.pdf', 'tables/probing.tex', 'tables/mine.tex']
+    assert all('stale' in p for p in problems[:2])
+
+def test_pdf_step_is_skipped_without_latex(tmp_path, monkeypatch):
+    shutil.copytree(PAPER/'results'/'probing', tmp_path/'results'/'probing')
+    monkeypatch.setattr(shutil, 'which', lambda name: None)
+    said = []
+    build(tmp_path/'results', tmp_path, only=['probing'], log=said.append)
+    assert any('latexmk not found: PDF step skipped' in s and 'apt install latexmk' in s for s in said), said
+
+def test_wmil_paper_errors_are_one_line(tmp_path):
+    r = subprocess.run(['wmil-paper', '--paper', str(tmp_path), '--no-pdf'], capture_output=True, text=True)
+    assert r.returncode == 2
+    assert r.stderr.startswith('wmil-paper: error: no stored results for exp001') and r.stderr.count('\n') == 1, r.stderr
+    r = subprocess.run(['wmil-paper', '--only', 'exp9'], capture_output=True, text=True)
+    assert r.returncode == 2 and 'invalid choice' in r.stderr
+
+@pytest.mark.skipif(shutil.which('latexmk') is None, reason='LaTeX is not installed')
+def test_pdf_builds(tmp_path):
+    shutil.copytree(PAPER, tmp_path/'paper')
+    build(out=tmp_path/'paper', log=lambda *a: None)
+    assert (tmp_path/'paper'/'draft_01.pdf').stat().st_size > 10_000
