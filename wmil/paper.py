@@ -107,15 +107,17 @@ def exp002_figure(df:pd.DataFrame):
     "Success (top) and world-model loss (bottom) per task, world model on vs off, 95% bootstrap bands over seeds."
     tasks = list(dict.fromkeys(df.task))
     fig, axes = paper_figure('full', height=3.4, nrows=2, ncols=len(tasks), squeeze=False)
-    pal = {'on': 'C0', 'off': 'C3'}
-    for j, task in enumerate(tasks):
-        g = df[df.task == task]
-        for i, (metric, label) in enumerate((('charts/success_rate', 'success rate'), ('losses/world_model', 'world-model loss'))):
-            d = curves(g, metric).assign(**{'world model': lambda x: x.condition.str.rsplit('wm_', n=1).str[-1]})
-            learning_curves(d, ax=axes[i, j], hue='world model', palette=pal, legend=(i == 0 and j == 0),
-                            ylabel=label if j == 0 else '')
-            axes[i, j].set_title(EXP002_TASKS.get(task, task) if i == 0 else '')
-            if i == 0: axes[i, j].set_xlabel('')
+    pal = {'on': '#0173b2', 'off': '#de8f05'} # seaborn's colorblind blue and orange
+    with paper_style():
+        for j, task in enumerate(tasks):
+            g = df[df.task == task]
+            for i, (metric, label) in enumerate((('charts/success_rate', 'success rate'), ('losses/world_model', 'world-model loss'))):
+                d = curves(g, metric).assign(**{'world model': lambda x: x.condition.str.rsplit('wm_', n=1).str[-1]})
+                learning_curves(d, ax=axes[i, j], hue='world model', hue_order=['on', 'off'], palette=pal,
+                                legend=(i == 0 and j == 0), ylabel=label if j == 0 else '')
+                axes[i, j].set_title(EXP002_TASKS.get(task, task) if i == 0 else '')
+                if i == 0: axes[i, j].set_xlabel('')
+        if axes[0, 0].get_legend(): axes[0, 0].legend(title='world model', loc='lower right')
     return fig
 
 def _exp002(results, out, source):

@@ -164,8 +164,8 @@ def probe_summary(table:pd.DataFrame)->pd.DataFrame:
     return t[[p for p in PROBES if p in t.columns]]
 
 # %% ../nbs/12_probing.ipynb #908c547c
-_STYLE = {'trained': dict(marker='o', color='C0'), 'random init': dict(marker='s', color='C1'),
-          'shuffled labels': dict(marker='^', color='C2'), 'chance': dict(ls='--', color='gray')}
+_STYLE = {'trained': dict(marker='o', color='C0', ms=3), 'random init': dict(marker='s', color='C1', ms=3),
+          'shuffled labels': dict(marker='^', color='C2', ms=3), 'chance': dict(ls='--', color='gray')}
 
 def plot_probes(table:pd.DataFrame, variable:str, ax=None):
     "Probe accuracy per layer for one variable, with the controls."
@@ -175,10 +175,12 @@ def plot_probes(table:pd.DataFrame, variable:str, ax=None):
     widths = list(d['n_components'].unique())
     with paper_style():
         for (probe, w), g in d.groupby(['probe', 'n_components'], sort=False):
-            ax.plot(g['layer'], g['accuracy'], label=probe if len(widths) == 1 else f'{probe} ({_width(w)})',
-                    **{**_STYLE[probe], **({'ls': ':'} if len(widths) > 1 and w != widths[0] else {})})
+            if probe == 'chance' and w != widths[0]: continue # the same for every width
+            if probe == 'chance' and len(widths) > 1: w = None
+            ax.plot(g['layer'], g['accuracy'], label=probe if len(widths) == 1 or w is None else f'{probe} ({_width(w)})',
+                    **{**_STYLE[probe], **({'ls': ':', 'mfc': 'white'} if len(widths) > 1 and w not in (None, widths[0]) else {})})
         ax.set_ylim(0, 1.02); ax.set_ylabel('held-out accuracy')
-        ax.set_title(f'linear probe: {variable}' + (f', {_width(widths[0])}' if len(widths) == 1 else '')); ax.legend()
+        ax.set_title(f'linear probe: {variable}' + (f', {_width(widths[0])}' if len(widths) == 1 else '')); ax.legend(loc='lower left', bbox_to_anchor=(0, 0.15), fontsize=6)
     return ax
 
 def _width(w): return 'all dims' if w == 'all' else f'top {w} PCs'
