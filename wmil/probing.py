@@ -7,6 +7,7 @@ __all__ = ['PROBES', 'Rollout', 'collect_rollout', 'layer_names', 'activations',
            'random_baby', 'probe_table', 'probe_summary', 'plot_probes', 'plot_pca', 'plot_attention']
 
 # %% ../nbs/12_probing.ipynb #601cf789
+import warnings
 from dataclasses import dataclass
 import numpy as np
 import pandas as pd
@@ -55,6 +56,7 @@ def collect_rollout(model:BabyModel, task:Task,
         action = categorical(fold(key, _PROBE, t), logits)
         v = {k: x.expand(env.batch_shape).clone() for k, x in env.state.items()}
         v['correct_action'], v['action'] = task.correct_action(env.state), action
+        v['scored'] = task.scored(env.state).expand(env.batch_shape).long() # 1 where the step counts (a memory task's query)
         rec['history'].append(env.history.clone()); rec['mask'].append(env.mask.clone())
         step = env.step(action)
         v['next_state'] = step.next_state # raw; turned into ids below
@@ -105,23 +107,28 @@ def probe_accuracy(X:torch.Tensor, # activations `[T * B, dim]` (step-major, as 
                    train_frac:float=0.75, # share of episode slots (columns B) to train on
                    shuffle:bool=False, # permute the training labels (the shuffled-label control)
                    n_components:int|None=None, # probe only the top principal components of the training activations
+                   where:torch.Tensor|None=None, # bool `[T, B]`: the samples to use (default: all)
                    seed:int=0, C:float=1.0)->float:
     "Held-out accuracy of a linear probe for `y` on `X`."
     T, B = y.shape
     X, y = X.reshape(T, B, -1).numpy(), y.numpy()
+    w = np.ones((T, B), bool) if where is None else where.numpy().astype(bool)
     tr, te = _split(B, train_frac, seed)
-    Xtr, ytr = X[:, tr].reshape(-1, X.shape[-1]), y[:, tr].reshape(-1)
-    Xte, yte = X[:, te].reshape(-1, X.shape[-1]), y[:, te].reshape(-1)
+    Xtr, ytr = X[:, tr][w[:, tr]], y[:, tr][w[:, tr]]
+    Xte, yte = X[:, te][w[:, te]], y[:, te][w[:, te]]
     if shuffle: ytr = np.random.default_rng(seed + 1).permutation(ytr)
     if len(np.unique(ytr)) < 2: return float(np.mean(yte == ytr[0]))
     clf = make_pipeline(StandardScaler(), *([PCA(n_components, random_state=seed)] if n_components else []), LogisticRegression(C=C, max_iter=2000))
-    return float(clf.fit(Xtr, ytr).score(Xte, yte))
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', RuntimeWarning) # PCA of constant features (e.g. the embedding at a memory task's query steps)
+        return float(clf.fit(Xtr, ytr).score(Xte, yte))
 
-def majority_accuracy(y:torch.Tensor, train_frac:float=0.75, seed:int=0)->float:
+def majority_accuracy(y:torch.Tensor, train_frac:float=0.75, where:torch.Tensor|None=None, seed:int=0)->float:
     "Held-out accuracy of always answering the training split's most common label: chance for a probe."
     tr, te = _split(y.shape[1], train_frac, seed)
-    vals, counts = np.unique(y[:, tr].numpy(), return_counts=True)
-    return float((y[:, te].numpy() == vals[counts.argmax()]).mean())
+    w = np.ones(tuple(y.shape), bool) if where is None else where.numpy().astype(bool)
+    vals, counts = np.unique(y[:, tr].numpy()[w[:, tr]], return_counts=True)
+    return float((y[:, te].numpy()[w[:, te]] == vals[counts.argmax()]).mean())
 
 # %% ../nbs/12_probing.ipynb #0ad56fd5
 def random_baby(model:BabyModel, seed:int=0)->BabyModel:
@@ -140,21 +147,25 @@ def probe_table(model:BabyModel, rollout:Rollout,
                 train_frac:float=0.75,
                 n_components:int|None=None, # probe the top principal components only (None: all dimensions)
                 n_shuffles:int=5, # permutations averaged for the shuffled-label control
-                seed:int=0, device='auto')->pd.DataFrame: # layer, variable, probe, accuracy, n_components
+                where:str|None=None, # probe only the steps where this variable is non-zero, e.g. 'scored' (the query steps of a memory task)
+                seed:int=0, device='auto')->pd.DataFrame: # layer, variable, probe, accuracy, n_components, where
     "Held-out linear-probe accuracy per layer and variable, with random-init, shuffled-label and chance controls."
     acts, _ = activations(model, rollout, device=device)
     ctrl, _ = activations(random_baby(model, seed), rollout, device=device)
-    variables = [v for v in (variables or rollout.variables) if rollout.variables[v].unique().numel() > 1]
+    sel = None if where is None else rollout.variables[where].bool()
+    variables = [v for v in (variables or rollout.variables) if v != where and
+                 rollout.variables[v][sel if sel is not None else slice(None)].unique().numel() > 1]
     rows = []
     for layer in layers or list(acts):
         for v in variables:
             y = rollout.variables[v]
-            kw = dict(train_frac=train_frac, n_components=n_components)
+            kw = dict(train_frac=train_frac, n_components=n_components, where=sel)
             for probe, acc in (('trained', lambda: probe_accuracy(acts[layer], y, seed=seed, **kw)),
                                ('random init', lambda: probe_accuracy(ctrl[layer], y, seed=seed, **kw)),
                                ('shuffled labels', lambda: np.mean([probe_accuracy(acts[layer], y, shuffle=True, seed=seed + i, **kw) for i in range(n_shuffles)])),
-                               ('chance', lambda: majority_accuracy(y, train_frac, seed))):
-                rows.append({'layer': layer, 'variable': v, 'probe': probe, 'accuracy': float(acc()), 'n_components': n_components or 'all'})
+                               ('chance', lambda: majority_accuracy(y, train_frac, sel, seed))):
+                rows.append({'layer': layer, 'variable': v, 'probe': probe, 'accuracy': float(acc()), 'n_components': n_components or 'all',
+                             'where': where or 'all steps'})
     return pd.DataFrame(rows)
 
 def probe_summary(table:pd.DataFrame)->pd.DataFrame:
