@@ -79,6 +79,11 @@ def curves(df:pd.DataFrame, metric:str)->pd.DataFrame:
     "One metric of a tidy table: columns condition, task, seed, step, value."
     d = df[df.metric == metric]
     if d.empty: raise KeyError(f"metric {metric!r} is not in the table; it has {sorted(df.metric.unique())}")
+    runs = d.groupby(['condition', 'task', 'seed']).run.unique()
+    dup = runs[runs.map(len) > 1]
+    if len(dup): # the same seed twice would count one replicate as two
+        (cond, task, seed), where = dup.index[0], dup.iloc[0]
+        raise ValueError(f"seed {seed} of condition {cond!r} appears in {len(where)} runs ({', '.join(where)}); keep one of them")
     return d[['condition', 'task', 'seed', 'step', 'value']].reset_index(drop=True)
 
 def final_scores(df:pd.DataFrame, metric:str,
@@ -146,7 +151,7 @@ def run_sweep(root, # results folder of the sweep
         Trainer(cfg, log_dir=root/name/f"seeds_{seeds_label(missing)}", progress=progress).fit()
     return trained
 
-# %% ../nbs/10_runs.ipynb #b3a38c20
+# %% ../nbs/10_runs.ipynb #007f8eca
 def load_baby(run, # a run directory holding checkpoint.pt
               seed:int|None=None, # which seed of the run (default: its first)
               device='cpu')->tuple: # (BabyModel in eval mode, its Config)
