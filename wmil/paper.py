@@ -138,37 +138,24 @@ def save_probing(p:dict, # what `wmil.dashboard.load_probe` returns
                  out_dir, # e.g. paper_drafts/results/probing
                  layer:str='hidden', variable:str='symbol', slot:int=0, steps:int=16, max_points:int=1500, seed:int=0):
     "Store a probing result (probe table, PCA of `layer`, attention of one slot) as CSV files for the paper."
-    from sklearn.decomposition import PCA
+    from wmil.probing import pca_projection, attention_maps
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     p['table'].assign(task=p['config'].task).to_csv(out/'probes.csv', index=False)
-    X, y = p['acts'][layer].numpy(), p['rollout'].variables[variable].reshape(-1).numpy()
-    pca = PCA(2, random_state=seed).fit(X)
-    idx = np.random.default_rng(seed).permutation(len(X))[:max_points]
-    Z = pca.transform(X[idx])
-    pd.DataFrame({'pc1': Z[:, 0].round(5), 'pc2': Z[:, 1].round(5), 'label': y[idx], 'variable': variable, 'layer': layer,
-                  'var1': round(float(pca.explained_variance_ratio_[0]), 5), 'var2': round(float(pca.explained_variance_ratio_[1]), 5)}
-                ).to_csv(out/'pca.csv', index=False)
-    T, B = p['rollout'].mask.shape[:2]
-    rows = [{'block': name, 'step': t, 'slot': k, 'weight': round(float(w), 5)} for name, a in p['att'].items()
-            for t, row in enumerate(a.view(T, B, *a.shape[1:])[:steps, slot].mean(1)) for k, w in enumerate(row)]
+    pca_projection(p['acts'], p['rollout'], layer, variable, max_points, seed).round(5).to_csv(out/'pca.csv', index=False)
+    rows = [{'block': name, 'step': t, 'slot': k, 'weight': round(float(w), 5)}
+            for name, img in attention_maps(p['att'], p['rollout'], slot, steps).items() for t, row in enumerate(img) for k, w in enumerate(row)]
     pd.DataFrame(rows).to_csv(out/'attention.csv', index=False)
 
 def probing_figure(table:pd.DataFrame, pca:pd.DataFrame, att:pd.DataFrame, variable:str='symbol'):
     "Probe accuracy per layer (full width and top PCs, with controls), PCA scatter, attention of the last block."
-    from wmil.probing import plot_probes
+    from wmil.probing import plot_probes, draw_pca, draw_attention
     fig, axes = paper_figure('full', height=2.3, ncols=3)
     plot_probes(table[table.probe.isin(['trained', 'random init', 'chance'])], variable, ax=axes[0])
-    with paper_style():
-        sc = axes[1].scatter(pca.pc1, pca.pc2, c=pca.label, cmap='tab10', s=3, alpha=0.7, linewidths=0)
-        axes[1].set_xlabel(f'PC1 ({pca.var1.iloc[0]:.0%} var.)'); axes[1].set_ylabel(f'PC2 ({pca.var2.iloc[0]:.0%} var.)')
-        axes[1].set_title(f'{pca.layer.iloc[0]}, coloured by {pca.variable.iloc[0]}')
-        blk = att.block.max()
-        a = att[att.block == blk].pivot(index='step', columns='slot', values='weight')
-        K = a.shape[1]
-        im = axes[2].imshow(a.to_numpy(), vmin=0, vmax=1, cmap='Blues', aspect='auto')
-        axes[2].set_xticks(range(K), [f't-{K - 1 - j}' if j < K - 1 else 't' for j in range(K)], rotation=90)
-        axes[2].set_ylabel('step'); axes[2].set_title(f'{blk} attention (mean over heads)')
-        fig.colorbar(im, ax=axes[2])
+    draw_pca(axes[1], pca, colorbar=False)
+    blk = att.block.max()
+    im = draw_attention(axes[2], att[att.block == blk].pivot(index='step', columns='slot', values='weight').to_numpy(),
+                        f'{blk} attention (mean over heads)')
+    with paper_style(): fig.colorbar(im, ax=axes[2])
     return fig
 
 def probing_summary(table:pd.DataFrame, variable:str='symbol')->pd.DataFrame:

@@ -4,7 +4,8 @@
 
 # %% auto #0
 __all__ = ['PROBES', 'Rollout', 'collect_rollout', 'layer_names', 'activations', 'probe_accuracy', 'majority_accuracy',
-           'random_baby', 'probe_table', 'probe_summary', 'plot_probes', 'plot_pca', 'plot_attention']
+           'random_baby', 'probe_table', 'probe_summary', 'plot_probes', 'pca_projection', 'attention_maps', 'draw_pca',
+           'draw_attention', 'plot_pca', 'plot_attention']
 
 # %% ../nbs/12_probing.ipynb #601cf789
 import warnings
@@ -196,33 +197,49 @@ def plot_probes(table:pd.DataFrame, variable:str, ax=None):
 
 def _width(w): return 'all dims' if w == 'all' else f'top {w} PCs'
 
+def pca_projection(acts:dict, rollout:Rollout, layer:str, variable:str, max_points:int=2000, seed:int=0)->pd.DataFrame:
+    "A layer's activations on their first two principal components (fitted on all samples), for up to `max_points` samples."
+    X, y = acts[layer].numpy(), rollout.variables[variable].reshape(-1).numpy()
+    pca = PCA(2, random_state=seed).fit(X)
+    idx = np.random.default_rng(seed).permutation(len(X))[:max_points]
+    Z, ev = pca.transform(X[idx]), pca.explained_variance_ratio_
+    return pd.DataFrame({'pc1': Z[:, 0], 'pc2': Z[:, 1], 'label': y[idx], 'variable': variable, 'layer': layer,
+                         'var1': float(ev[0]), 'var2': float(ev[1])})
+
+def attention_maps(att:dict, rollout:Rollout, slot:int=0, steps:int=16)->dict:
+    "Per block, the current step's attention over the window (mean over heads) for one episode slot: `[steps, K]`."
+    T, B = rollout.mask.shape[:2]
+    if not 0 <= slot < B: raise ValueError(f"slot {slot} is outside 0..{B - 1}")
+    return {name: a.view(T, B, *a.shape[1:])[:min(steps, T), slot].mean(1).numpy() for name, a in att.items()}
+
+def draw_pca(ax, proj:pd.DataFrame, colorbar:bool=True):
+    "Scatter a `pca_projection` coloured by its variable."
+    with paper_style():
+        sc = ax.scatter(proj.pc1, proj.pc2, c=proj.label, cmap='tab10' if proj.label.max() < 10 else 'viridis', s=3, alpha=0.7, linewidths=0)
+        ax.set_xlabel(f'PC1 ({proj.var1.iloc[0]:.0%} var.)'); ax.set_ylabel(f'PC2 ({proj.var2.iloc[0]:.0%} var.)')
+        ax.set_title(f'{proj.layer.iloc[0]}, coloured by {proj.variable.iloc[0]}')
+        if colorbar: ax.figure.colorbar(sc, ax=ax, label=proj.variable.iloc[0])
+    return ax
+
+def draw_attention(ax, img:np.ndarray, title:str):
+    "An attention map `[steps, K]`: rows are steps, columns window slots from the oldest (`t-K+1`) to the current one (`t`)."
+    K = img.shape[1]
+    with paper_style():
+        im = ax.imshow(img, vmin=0, vmax=1, cmap='Blues', aspect='auto')
+        ax.set_xticks(range(K), [f't-{K - 1 - j}' if j < K - 1 else 't' for j in range(K)], rotation=90)
+        ax.set_ylabel('step'); ax.set_title(title)
+    return im
+
 def plot_pca(acts:dict, rollout:Rollout, layer:str, variable:str, ax=None, max_points:int=2000, seed:int=0):
     "First two principal components of a layer's activations, coloured by a task variable."
     if ax is None: _, ax = paper_figure('column')
-    X, y = acts[layer].numpy(), rollout.variables[variable].reshape(-1).numpy()
-    idx = np.random.default_rng(seed).permutation(len(X))[:max_points]
-    pca = PCA(2, random_state=seed).fit(X)
-    Z = pca.transform(X[idx])
-    with paper_style():
-        sc = ax.scatter(Z[:, 0], Z[:, 1], c=y[idx], cmap='tab10' if y.max() < 10 else 'viridis', s=3, alpha=0.7, linewidths=0)
-        ev = pca.explained_variance_ratio_
-        ax.set_xlabel(f'PC1 ({ev[0]:.0%} var.)'); ax.set_ylabel(f'PC2 ({ev[1]:.0%} var.)'); ax.set_title(f'{layer}, coloured by {variable}')
-        ax.figure.colorbar(sc, ax=ax, label=variable)
-    return ax
+    return draw_pca(ax, pca_projection(acts, rollout, layer, variable, max_points, seed))
 
 def plot_attention(att:dict, rollout:Rollout, slot:int=0, steps:int=16, axes=None):
     "Attention of the current step over the window, per block (mean over heads), for one episode slot."
-    T, B = rollout.mask.shape[:2]
-    if not 0 <= slot < B: raise ValueError(f"slot {slot} is outside 0..{B - 1}")
-    steps = min(steps, T)
-    if axes is None: _, axes = paper_figure('full', height=2.4, ncols=len(att))
+    maps = attention_maps(att, rollout, slot, steps)
+    if axes is None: _, axes = paper_figure('full', height=2.4, ncols=len(maps))
     axes = np.atleast_1d(axes)
-    K = rollout.mask.shape[-1]
-    with paper_style():
-        for ax, (name, a) in zip(axes, att.items()):
-            img = a.view(T, B, *a.shape[1:])[:steps, slot].mean(1).numpy() # [steps, K]
-            im = ax.imshow(img, vmin=0, vmax=1, cmap='Blues', aspect='auto')
-            ax.set_xticks(range(K), [f't-{K - 1 - j}' if j < K - 1 else 't' for j in range(K)], rotation=90)
-            ax.set_ylabel('step'); ax.set_title(f'{name} attention (slot {slot})')
-        axes[0].figure.colorbar(im, ax=list(axes), label='attention weight')
+    for ax, (name, img) in zip(axes, maps.items()): im = draw_attention(ax, img, f'{name} attention (slot {slot})')
+    with paper_style(): axes[0].figure.colorbar(im, ax=list(axes), label='attention weight')
     return axes
