@@ -16,8 +16,8 @@ import pandas as pd
 import matplotlib.pyplot as plt
 import ipywidgets as W
 from IPython.display import display
-from .tasks import TASKS, make_task
-from .trainer import Config, ConfigError, CheckpointError, config_from_dict
+from .tasks import TASKS
+from .trainer import Config, ConfigError, CheckpointError, config_from_dict, task_of
 from .runs import run_sweep, load_runs, final_scores, curves, find_runs, load_baby
 from .stats import aggregate, compare
 from .figures import paper_figure, learning_curves, save_figure, save_table, format_ci, fingerprint
@@ -86,6 +86,8 @@ def export_ablation(fig, table:pd.DataFrame, name:str, source:str='', out_dir=No
     return save_figure(fig, name, fig_dir, source=source) + [save_table(table, name, tab_dir, source=source)]
 
 # %% ../nbs/13_dashboard.ipynb #0ce46182
+def _status(msg:str, error:bool=False)->str: return f"<span style='color:{'#b00' if error else '#333'}'>{msg}</span>"
+
 class AblationDashboard:
     "Widgets to choose an ablation, train it (batched over seeds), see curves, table and verdicts, and export them."
     def __init__(self, root='runs/ablation', # results folder
@@ -107,7 +109,7 @@ class AblationDashboard:
         self.run_button.on_click(self.on_run); self.export_button.on_click(self.on_export)
         self.metric.observe(lambda change: self.report(), names='value')
         self.df = self.fig = self.table = None; self.comparisons = []
-    def _say(self, msg, error=False): self.status.value = f"<span style='color:{'#b00' if error else '#333'}'>{msg}</span>"
+    def _say(self, msg, error=False): self.status.value = _status(msg, error)
     def on_run(self, _=None):
         "Run button: train what is missing, then report."
         self.export_button.disabled = True
@@ -148,8 +150,7 @@ def load_probe(run, seed:int|None=None, steps:int=32, batch_size:int=128, n_comp
                rollout_seed:int=12345, device='auto')->dict:
     "Load a baby from `run`, roll it out, probe it: model, config, rollout, activations, attention, probe table."
     model, cfg = load_baby(run, seed, device='cpu')
-    task = make_task(cfg.task, n_symbols=cfg.num_actions, **cfg.task_params)
-    roll = collect_rollout(model, task, steps, batch_size, seed=rollout_seed, time_limit=cfg.time_limit, device=device)
+    roll = collect_rollout(model, task_of(cfg), steps, batch_size, seed=rollout_seed, time_limit=cfg.time_limit, device=device)
     acts, att = activations(model, roll, device=device)
     table = pd.concat([probe_table(model, roll, n_components=k, device=device) for k in n_components], ignore_index=True)
     return dict(model=model, config=cfg, rollout=roll, acts=acts, att=att, table=table)
@@ -190,7 +191,7 @@ class ProbingDashboard:
         self.probe = p
         self.draw()
         self._say(f"{p['config'].task}, seed {self.seed.value}: {len(p['table'].variable.unique())} variables probed")
-    def _say(self, msg, error=False): self.status.value = f"<span style='color:{'#b00' if error else '#333'}'>{msg}</span>"
+    def _say(self, msg, error=False): self.status.value = _status(msg, error)
     def draw(self):
         "Redraw for the chosen layer, variable and episode slot."
         if self.probe is None: return

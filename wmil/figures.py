@@ -57,8 +57,6 @@ def fingerprint(*parts)->str:
         else: h.update(repr(p).encode())
     return h.hexdigest()[:16]
 
-def _replace(tmp:Path, dest:Path): os.replace(tmp, dest)
-
 def save_figure(fig, name:str, # file stem, e.g. 'exp002_curves'
                 out_dir=None, # default: paper_dir()/'figures'
                 source:str='', # fingerprint of the data drawn (see `fingerprint`)
@@ -73,7 +71,7 @@ def save_figure(fig, name:str, # file stem, e.g. 'exp002_curves'
                               ('png', {'Software': who, 'Source': f'source:{source}'}, {'dpi': 300})):
             tmp, dest = out/f'.{name}.tmp.{ext}', out/f'{name}.{ext}'
             fig.savefig(tmp, format=ext, metadata=meta, **kw)
-            _replace(tmp, dest); paths.append(dest)
+            os.replace(tmp, dest); paths.append(dest)
     return paths
 
 # %% ../nbs/11_figures.ipynb #0929f9fc
@@ -101,7 +99,7 @@ def save_table(df:pd.DataFrame, name:str, out_dir=None, **kw)->Path:
     out = Path(out_dir) if out_dir else paper_dir()/'tables'
     out.mkdir(parents=True, exist_ok=True)
     tmp, dest = out/f'.{name}.tmp.tex', out/f'{name}.tex'
-    tmp.write_text(table_tex(df, **kw)); _replace(tmp, dest)
+    tmp.write_text(table_tex(df, **kw)); os.replace(tmp, dest)
     return dest
 
 # %% ../nbs/11_figures.ipynb #e7e190ca

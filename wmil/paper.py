@@ -29,7 +29,10 @@ class Builder:
         files = sorted(self._inputs(Path(results)))
         if not files: raise FileNotFoundError(f"no stored results for {self.name} under {Path(results)}: {self.how}")
         return files
-    def source(self, results:Path)->str: return fingerprint(*[f.relative_to(results).as_posix() for f in self.inputs(results)], *self.inputs(results))
+    def source(self, results:Path)->str:
+        "Fingerprint of the inputs: their paths below `results` and their contents."
+        files = self.inputs(results)
+        return fingerprint(*[f.relative_to(results).as_posix() for f in files], *files)
     def __call__(self, results, out)->list:
         "Build; return the files written (paths relative to `out`)."
         results, out = Path(results), Path(out)

@@ -12,9 +12,7 @@ from dataclasses import asdict
 from pathlib import Path
 import pandas as pd
 import torch
-from .tasks import make_task
-from .model import BabyModel
-from .trainer import Config, ConfigError, Trainer, config_from_dict, load_config, _load_checkpoint
+from .trainer import Config, ConfigError, Trainer, config_from_dict, load_config, task_of, model_of, _load_checkpoint
 
 # %% ../nbs/10_runs.ipynb #45743eb9
 def find_runs(root)->list:
@@ -33,9 +31,11 @@ def _read_rows(path:Path)->list:
             raise ValueError(f"{path}, line {i + 1}: not a JSON object; the metrics file is corrupt") from None
     return rows
 
-def _condition(run:Path, root:Path)->str:
+def _names(run:Path, root:Path)->tuple:
+    "(run, condition) of a run directory: its path below `root`, and its parent's (the run's own name when it is `root` or directly below it)."
+    if run == root: return run.name, run.name
     rel = run.parent.relative_to(root).as_posix()
-    return run.name if rel == '.' else rel
+    return run.relative_to(root).as_posix(), run.name if rel == '.' else rel
 
 # %% ../nbs/10_runs.ipynb #3f3cb756
 ID_COLS = ['run', 'condition', 'task', 'seed', 'step']
@@ -51,8 +51,7 @@ def load_runs(root, # a results folder (searched recursively) or a single run di
         if not rows: continue
         cfg = load_config(run/'config.yaml') if (run/'config.yaml').exists() else None
         df = pd.DataFrame(rows)
-        df['run'] = run.relative_to(root).as_posix() if run != root else run.name
-        df['condition'] = _condition(run, root) if run != root else run.name
+        df['run'], df['condition'] = _names(run, root)
         df['task'] = cfg.task if cfg else ''
         value_cols = [c for c in df.columns if c not in ID_COLS and pd.api.types.is_numeric_dtype(df[c])]
         if metrics is not None: value_cols = [c for c in value_cols if c in metrics]
@@ -70,8 +69,8 @@ def load_configs(root)->pd.DataFrame:
         cfg = asdict(load_config(run/'config.yaml')) if (run/'config.yaml').exists() else {}
         last = {}
         for r in rows: last[r['seed']] = max(last.get(r['seed'], 0), r['step'])
-        out.append({'run': run.relative_to(root).as_posix() if run != root else run.name,
-                    'condition': _condition(run, root) if run != root else run.name, **cfg, 'last_step': last})
+        name, cond = _names(run, root)
+        out.append({'run': name, 'condition': cond, **cfg, 'last_step': last})
     return pd.DataFrame(out)
 
 # %% ../nbs/10_runs.ipynb #ca121734
@@ -124,7 +123,8 @@ def completed_seeds(cond_dir:Path, cfg:Config)->set:
     if not cond_dir.is_dir(): return done
     for run in sorted(p for p in cond_dir.iterdir() if (p/'config.yaml').exists()):
         theirs = load_config(run/'config.yaml')
-        diff = [k for k, v in _SAME(asdict(cfg)).items() if _SAME(asdict(theirs)).get(k) != v]
+        same = _SAME(asdict(theirs))
+        diff = [k for k, v in _SAME(asdict(cfg)).items() if same.get(k) != v]
         if diff: raise ConfigError(f"{run} was trained with a different config ({', '.join(f'{k}: {getattr(theirs, k)!r} there, {getattr(cfg, k)!r} here' for k in diff)}); use another results folder")
         rows = _read_rows(run/'metrics.jsonl') if (run/'metrics.jsonl').exists() else []
         if max((r['step'] for r in rows), default=0) < cfg.total_steps:
@@ -162,7 +162,6 @@ def load_baby(run, # a run directory holding checkpoint.pt
     seed = cfg.seeds[0] if seed is None else seed
     if seed not in cfg.seeds: raise ValueError(f"seed {seed} is not in run {run}; it has seeds {cfg.seeds}")
     i = cfg.seeds.index(seed)
-    task = make_task(cfg.task, n_symbols=cfg.num_actions, **cfg.task_params)
-    m = BabyModel(task.state_dim, task.n_actions, cfg.hidden_dim, cfg.n_layers, cfg.n_heads, cfg.ffn_dim, cfg.context_len)
+    m = model_of(cfg, task_of(cfg))
     m.load_state_dict({k: v[i] for k, v in ck['params'].items()})
     return m.to(device).eval(), cfg

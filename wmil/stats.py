@@ -47,7 +47,12 @@ def probability_of_improvement(x, # scores of condition X: one array, or a list 
     "P(a random seed of X scores higher than a random seed of Y), ties counting half, averaged over tasks."
     xs, ys = _as_strata(x), _as_strata(y)
     if len(xs) != len(ys): raise ValueError(f"x has {len(xs)} tasks and y has {len(ys)}; they must match")
-    return float(np.mean([sps.mannwhitneyu(a, b).statistic / (len(a) * len(b)) for a, b in zip(xs, ys)]))
+    return float(np.mean([_poi_batch(a, b) for a, b in zip(xs, ys)]))
+
+def _poi_batch(a, b):
+    "P(a > b) + 0.5 P(a = b) over the last axis; leading axes (bootstrap resamples) are kept: `a` [..., n], `b` [..., m]."
+    d = a[..., :, None] - b[..., None, :]
+    return ((d > 0) + 0.5 * (d == 0)).mean((-1, -2))
 
 # %% ../nbs/09_stats.ipynb #98369287
 @dataclass
@@ -97,11 +102,6 @@ def compare(x, y, # per-seed scores of two conditions (arrays, or lists of array
     else: verdict = f"no detectable difference in {metric} between {X} and {Y} at {n}: {detail}"
     return Comparison(X, Y, nx, ny, float(iqm(np.concatenate(xs))), bootstrap_ci(xs, 'iqm', confidence, n_resamples, seed),
                       float(iqm(np.concatenate(ys))), bootstrap_ci(ys, 'iqm', confidence, n_resamples, seed + 1), poi, ci, verdict)
-
-def _poi_batch(a, b):
-    "P(a > b) + 0.5 P(a = b) over the last axis of resampled batches `a` [..., n], `b` [..., m]."
-    d = a[..., :, None] - b[..., None, :]
-    return ((d > 0) + 0.5 * (d == 0)).mean((-1, -2))
 
 # %% ../nbs/09_stats.ipynb #1468ea04
 def aggregate(df:pd.DataFrame, # one row per (condition, task, seed)
