@@ -7,7 +7,7 @@ __all__ = ['TUNED', 'timed', 'matmul_flops', 'plain_loop', 'trainer_update', 'up
            'gym_steps_per_second', 'time_to_success', 'sb3_time_to_success', 'run_benchmarks', 'markdown_table',
            'machine', 'bench_main', 'main']
 
-# %% ../nbs/08_bench.ipynb #aff0cf10
+# %% ../nbs/08_bench.ipynb #d5dac9ed
 import argparse, json, math, platform, sys, time
 from pathlib import Path
 import torch
@@ -15,7 +15,8 @@ from torch.utils.flop_counter import FlopCounterMode
 from .tasks import make_task
 from .env import SymbolicEnv, WMILGymEnv
 from .model import BabyModel
-from .trainer import Config, Trainer
+from .config import Config
+from .trainer import Trainer
 
 # %% ../nbs/08_bench.ipynb #277c17ce
 def _sync(device):
@@ -87,7 +88,7 @@ def gym_steps_per_second(n:int=2000)->float:
         if trunc: env.reset()
     return 1 / timed(step, n)
 
-# %% ../nbs/08_bench.ipynb #274f55b3
+# %% ../nbs/08_bench.ipynb #2f0395ce
 def time_to_success(threshold:float=0.95, max_steps:int=5000, **cfg)->dict:
     "Train WMIL from scratch until seed 0's success over its last 1,024 actions reaches `threshold`."
     t0 = time.perf_counter()
@@ -96,8 +97,7 @@ def time_to_success(threshold:float=0.95, max_steps:int=5000, **cfg)->dict:
     while tr.step < max_steps:
         tr.train_step()
         if tr.step % 10 == 0 and tr.step >= n:
-            idx = [(tr.step - 1 - i) % tr.window for i in range(n)]
-            if tr.metrics[idx, 0, 0].mean().item() >= threshold: break
+            if tr.metric('charts/success_rate', last=n)[0] >= threshold: break
     return {'seconds': time.perf_counter() - t0, 'updates': tr.step,
             'env_steps': tr.step * tr.cfg.batch_size * tr.cfg.rollout_len, 'solved': tr.step < max_steps}
 
@@ -120,7 +120,7 @@ def sb3_time_to_success(threshold:float=0.95, max_env_steps:int=300_000, seed:in
     steps = model.num_timesteps
     return {'seconds': time.perf_counter() - t0, 'env_steps': steps, 'solved': steps < max_env_steps}
 
-# %% ../nbs/08_bench.ipynb #bdc786c2
+# %% ../nbs/08_bench.ipynb #6690f568
 TUNED = {'context_len': 1, 'lr': 0.003} # PatternEcho needs no memory; a larger step size is stable here
 
 def _rec(name, value, unit, baseline=None, baseline_name=None, note='', lower_is_better=False):
@@ -132,6 +132,7 @@ def _rec(name, value, unit, baseline=None, baseline_name=None, note='', lower_is
     if note: r['note'] = note
     return r
 
+# %% ../nbs/08_bench.ipynb #24d842d7
 def run_benchmarks(device='cpu', quick:bool=False, emit=None)->list:
     "Measure every figure; call `emit(record)` as each one is ready."
     out, emit = [], emit or (lambda r: None)

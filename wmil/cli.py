@@ -5,12 +5,14 @@
 # %% auto #0
 __all__ = ['train_parser', 'config_from_args', 'train_main', 'main']
 
-# %% ../nbs/07_cli.ipynb #3b31dc66
+# %% ../nbs/07_cli.ipynb #994cae31
 import argparse, sys
 import yaml
 from dataclasses import asdict
 from pathlib import Path
 from .tasks import TASKS
+from .config import *
+from .checkpoint import CheckpointError
 from .trainer import *
 
 # %% ../nbs/07_cli.ipynb #770128b1
@@ -45,10 +47,10 @@ def _weights(s:str)->dict:
         except ValueError: raise argparse.ArgumentTypeError(f"invalid reward weights {s!r}: use e.g. goal=1,pred=0.1") from None
     return out
 
-# %% ../nbs/07_cli.ipynb #e77f1807
+# %% ../nbs/07_cli.ipynb #e8aff737
 def train_parser()->argparse.ArgumentParser:
     "The `wmil-train` argument parser."
-    p = _Parser(prog='wmil-train', description='Train WMIL babies (one per seed) with REINFORCE; defaults reproduce Experiment 001.')
+    p = _Parser(prog='wmil-train', description='Train WMIL babies (one per seed) with REINFORCE or PPO; defaults reproduce Experiment 001.')
     p.add_argument('--task', choices=list(TASKS), help='task to learn (default: pattern_echo)')
     p.add_argument('--total-steps', type=int, metavar='N', help='optimiser updates to train for (default: 5000)')
     g = p.add_mutually_exclusive_group()
@@ -89,7 +91,7 @@ def config_from_args(args:argparse.Namespace)->Config:
     if args.task_param: over['task_params'] = {**(base.task_params if over.get('task', base.task) == base.task else {}), **dict(args.task_param)}
     return config_from_dict({**asdict(base), **over}, source='invalid flag value') if over else base
 
-# %% ../nbs/07_cli.ipynb #0aafb1a7
+# %% ../nbs/07_cli.ipynb #e032d243
 def _default_log_dir(cfg:Config)->Path:
     import time
     seeds = str(cfg.seeds[0]) if len(cfg.seeds) == 1 else f"{cfg.seeds[0]}-{cfg.seeds[-1]}x{len(cfg.seeds)}"
@@ -103,6 +105,7 @@ def _summary(rows:list)->str:
     lines += [f"{s:>6} {r['step']:>7} " + ' '.join(f'{r[k]:>14.4f}' for k in keys) for s, r in last.items()]
     return '\n'.join(lines)
 
+# %% ../nbs/07_cli.ipynb #7b0477b8
 def train_main(argv:list|None=None)->int:
     "Run `wmil-train`; return the exit status."
     p = train_parser()

@@ -6,7 +6,7 @@
 __all__ = ['ABLATE', 'parse_values', 'condition_name', 'ablation_conditions', 'run_ablation', 'ablation_report',
            'export_ablation', 'AblationDashboard', 'load_probe', 'probe_figure', 'ProbingDashboard']
 
-# %% ../nbs/13_dashboard.ipynb #101971e0
+# %% ../nbs/13_dashboard.ipynb #811e0cd5
 import re
 from dataclasses import asdict
 from pathlib import Path
@@ -15,9 +15,11 @@ import numpy as np
 import pandas as pd
 import matplotlib.pyplot as plt
 import ipywidgets as W
+from fastcore.basics import patch
 from IPython.display import display
 from .tasks import TASKS
-from .trainer import Config, ConfigError, CheckpointError, config_from_dict, task_of
+from .config import Config, ConfigError, config_from_dict, task_of
+from .checkpoint import CheckpointError
 from .runs import run_sweep, load_runs, final_scores, curves, find_runs, load_baby
 from .stats import aggregate, compare
 from .figures import paper_figure, learning_curves, save_figure, save_table, format_ci, fingerprint
@@ -85,7 +87,7 @@ def export_ablation(fig, table:pd.DataFrame, name:str, source:str='', out_dir=No
     fig_dir, tab_dir = (Path(out_dir)/'figures', Path(out_dir)/'tables') if out_dir else (None, None)
     return save_figure(fig, name, fig_dir, source=source) + [save_table(table, name, tab_dir, source=source)]
 
-# %% ../nbs/13_dashboard.ipynb #0ce46182
+# %% ../nbs/13_dashboard.ipynb #0053b2fe
 def _status(msg:str, error:bool=False)->str: return f"<span style='color:{'#b00' if error else '#333'}'>{msg}</span>"
 
 class AblationDashboard:
@@ -110,40 +112,47 @@ class AblationDashboard:
         self.metric.observe(lambda change: self.report(), names='value')
         self.df = self.fig = self.table = None; self.comparisons = []
     def _say(self, msg, error=False): self.status.value = _status(msg, error)
-    def on_run(self, _=None):
-        "Run button: train what is missing, then report."
-        self.export_button.disabled = True
-        try:
-            vals = parse_values(self.param.value, self.values.value)
-            self._say(f'training {len(vals)} conditions x {self.n_seeds.value} seeds ...')
-            with self.out:
-                self.df = run_ablation(self.root, self.task.value, self.param.value, vals, list(range(self.n_seeds.value)),
-                                       self.total_steps.value, self.base, progress=self.progress)
-        except (ConfigError, CheckpointError, ValueError) as e: return self._say(f'error: {e}', error=True)
-        self.report()
-    def report(self):
-        "Draw curves, table and verdicts for the current metric."
-        if self.df is None: return
-        hib = not self.metric.value.startswith('losses/')
-        if self.fig is not None: plt.close(self.fig)
-        self.fig, self.table, self.comparisons = ablation_report(self.df, self.metric.value, higher_is_better=hib)
-        self.source = fingerprint(self.df[['condition', 'seed', 'step', 'metric', 'value']].to_csv())
-        self.out.clear_output()
-        with self.out:
-            display(self.fig); display(self.table)
-            for c in self.comparisons: print(c.verdict)
-        self._say(f"{self.task.value}: {', '.join(self.table.index)} ({self.metric.value})")
-        self.export_button.disabled = False
-    def on_export(self, _=None):
-        "Export button: figure and table into the paper draft."
-        if self.fig is None: return self._say('nothing to export yet: press Run first', error=True)
-        try: self.exported = export_ablation(self.fig, self.table, self.name.value, self.source, self.paper_dir)
-        except (OSError, ValueError) as e: return self._say(f'error: {e}', error=True)
-        self._say('wrote ' + ', '.join(str(p) for p in self.exported))
     def widget(self):
         return W.VBox([W.HBox([self.task, self.param, self.values]), W.HBox([self.n_seeds, self.total_steps, self.metric]),
                        W.HBox([self.run_button, self.name, self.export_button]), self.status, self.out])
     def _ipython_display_(self): display(self.widget())
+
+# %% ../nbs/13_dashboard.ipynb #90eba818
+@patch
+def on_run(self:AblationDashboard, _=None):
+    "Run button: train what is missing, then report."
+    self.export_button.disabled = True
+    try:
+        vals = parse_values(self.param.value, self.values.value)
+        self._say(f'training {len(vals)} conditions x {self.n_seeds.value} seeds ...')
+        with self.out:
+            self.df = run_ablation(self.root, self.task.value, self.param.value, vals, list(range(self.n_seeds.value)),
+                                   self.total_steps.value, self.base, progress=self.progress)
+    except (ConfigError, CheckpointError, ValueError) as e: return self._say(f'error: {e}', error=True)
+    self.report()
+
+@patch
+def report(self:AblationDashboard):
+    "Draw curves, table and verdicts for the current metric."
+    if self.df is None: return
+    hib = not self.metric.value.startswith('losses/')
+    if self.fig is not None: plt.close(self.fig)
+    self.fig, self.table, self.comparisons = ablation_report(self.df, self.metric.value, higher_is_better=hib)
+    self.source = fingerprint(self.df[['condition', 'seed', 'step', 'metric', 'value']].to_csv())
+    self.out.clear_output()
+    with self.out:
+        display(self.fig); display(self.table)
+        for c in self.comparisons: print(c.verdict)
+    self._say(f"{self.task.value}: {', '.join(self.table.index)} ({self.metric.value})")
+    self.export_button.disabled = False
+
+@patch
+def on_export(self:AblationDashboard, _=None):
+    "Export button: figure and table into the paper draft."
+    if self.fig is None: return self._say('nothing to export yet: press Run first', error=True)
+    try: self.exported = export_ablation(self.fig, self.table, self.name.value, self.source, self.paper_dir)
+    except (OSError, ValueError) as e: return self._say(f'error: {e}', error=True)
+    self._say('wrote ' + ', '.join(str(p) for p in self.exported))
 
 # %% ../nbs/13_dashboard.ipynb #1bc0860e
 def load_probe(run, seed:int|None=None, steps:int=32, batch_size:int=128, n_components:tuple=(None, 4),

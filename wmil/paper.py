@@ -44,7 +44,7 @@ BUILDERS = {} # name -> Builder, in the paper's order
 
 def _runs_under(sub): return lambda results: [f for run in find_runs(results/sub) for f in (run/'metrics.jsonl', run/'config.yaml')] if (results/sub).is_dir() else []
 
-# %% ../nbs/14_paper.ipynb #4fee45cd
+# %% ../nbs/14_paper.ipynb #20bfd7e2
 EXP001_LOG = {'charts/success_rate': ('Success rate', 0.125, 1.0), 'charts/entropy': ('Policy entropy (nats)', 2.01, 0.07),
               'losses/world_model': ('World-model loss (MSE)', 0.15, 0.11)}
 
@@ -64,7 +64,7 @@ def exp001_figure(df:pd.DataFrame):
     return fig
 
 def exp001_table(df:pd.DataFrame)->pd.DataFrame:
-    "Start and end of training against the original log."
+    "Start and end of training against the figures an earlier prototype logged."
     rows = []
     for key, (name, s_log, e_log) in EXP001_LOG.items():
         d = curves(df, key)
@@ -82,7 +82,7 @@ def _exp001(results, out, source):
 BUILDERS['exp001'] = Builder('exp001', _runs_under('exp001'), _exp001, ['figures/exp001_curves.pdf', 'figures/exp001_curves.png', 'tables/exp001.tex'],
                              'run nbs/experiments/exp001_pattern_echo.ipynb in full')
 
-# %% ../nbs/14_paper.ipynb #d9f509fe
+# %% ../nbs/14_paper.ipynb #6d2aafb0
 EXP002_TASKS = {'pattern_echo': 'PatternEcho', 'sequence_next': 'SequenceNext', 'hidden_phase': 'HiddenPhase', 'delayed_recall': 'DelayedRecall'}
 
 def _auc(df, metric):
@@ -123,6 +123,7 @@ def exp002_figure(df:pd.DataFrame):
         if axes[0, 0].get_legend(): axes[0, 0].legend(title='world model', loc='lower right')
     return fig
 
+# %% ../nbs/14_paper.ipynb #be01d489
 def _exp002(results, out, source):
     df = load_runs(results/'exp002', metrics=['charts/success_rate', 'losses/world_model'])
     order = [t for t in EXP002_TASKS if t in set(df.task)]
@@ -136,7 +137,7 @@ def _exp002(results, out, source):
 BUILDERS['exp002'] = Builder('exp002', _runs_under('exp002'), _exp002, ['figures/exp002_curves.pdf', 'figures/exp002_curves.png', 'tables/exp002.tex'],
                              'run nbs/analysis/exp002_world_model.ipynb in full')
 
-# %% ../nbs/14_paper.ipynb #478823e0
+# %% ../nbs/14_paper.ipynb #4c146975
 def save_probing(p:dict, # what `wmil.dashboard.load_probe` returns
                  out_dir, # e.g. paper_drafts/results/probing
                  layer:str='hidden', variable:str='symbol', slot:int=0, steps:int=16, max_points:int=1500, seed:int=0):
@@ -173,6 +174,7 @@ def probing_summary(table:pd.DataFrame, variable:str='symbol')->pd.DataFrame:
     out['shuffled labels'], out['chance'] = s['shuffled labels'], s['chance']
     return pd.DataFrame(out).rename_axis('Layer')
 
+# %% ../nbs/14_paper.ipynb #3d8baecd
 def _probing(results, out, source):
     d = results/'probing'
     table, pca, att = pd.read_csv(d/'probes.csv'), pd.read_csv(d/'pca.csv'), pd.read_csv(d/'attention.csv')
@@ -183,7 +185,7 @@ BUILDERS['probing'] = Builder('probing', lambda r: [f for f in (r/'probing'/n fo
                               _probing, ['figures/probing.pdf', 'figures/probing.png', 'tables/probing.tex'],
                               'run nbs/analysis/probing.ipynb in full')
 
-# %% ../nbs/14_paper.ipynb #9dc88fad
+# %% ../nbs/14_paper.ipynb #c72161dc
 def build(results=None, # default: paper_dir()/'results'
           out=None, # default: paper_dir()
           only:list|None=None, # builder names (default: all)
@@ -214,6 +216,7 @@ def referenced(tex)->list:
     text = '\n'.join(l.split('%')[0] if not l.lstrip().startswith('%') else '' for l in Path(tex).read_text().splitlines())
     return re.findall(r'\\(?:includegraphics|input)\s*(?:\[[^\]]*\])?\s*\{([^}]+)\}', text)
 
+# %% ../nbs/14_paper.ipynb #988182e4
 def check_draft(tex=None, results=None)->list:
     "Problems with what a draft includes: missing, not written by wmil, or stale. Empty when all is well."
     tex = Path(tex) if tex else paper_dir()/'draft_01.tex'

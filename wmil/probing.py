@@ -7,7 +7,7 @@ __all__ = ['PROBES', 'Rollout', 'collect_rollout', 'layer_names', 'activations',
            'random_baby', 'probe_table', 'probe_summary', 'plot_probes', 'pca_projection', 'attention_maps', 'draw_pca',
            'draw_attention', 'plot_pca', 'plot_attention']
 
-# %% ../nbs/12_probing.ipynb #601cf789
+# %% ../nbs/12_probing.ipynb #3886be69
 import warnings
 from dataclasses import dataclass
 import numpy as np
@@ -17,14 +17,14 @@ from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from .rng import seed_key, fold, categorical
+from .rng import Purpose, seed_key, fold, categorical
 from .tasks import Task, make_task
 from .env import SymbolicEnv
 from .model import BabyModel
-from .trainer import resolve_device
+from .config import resolve_device
 from .figures import paper_figure, paper_style
 
-# %% ../nbs/12_probing.ipynb #224c3bf4
+# %% ../nbs/12_probing.ipynb #8c53c297
 @dataclass
 class Rollout:
     "What a baby saw and did in its task, `[T, B, ...]`."
@@ -32,8 +32,6 @@ class Rollout:
     mask: torch.Tensor # their real slots, `[T, B, K]`
     variables: dict # name -> int64 labels `[T, B]`
     task: Task
-
-_PROBE = 7 # purpose for the probing policy's draws (`fold`)
 
 @torch.no_grad()
 def collect_rollout(model:BabyModel, task:Task,
@@ -54,7 +52,7 @@ def collect_rollout(model:BabyModel, task:Task,
     for t in range(steps):
         logits = model(env.history, env.mask).logits
         if policy == 'random': logits = torch.zeros_like(logits)
-        action = categorical(fold(key, _PROBE, t), logits)
+        action = categorical(fold(key, Purpose.PROBE, t), logits)
         v = {k: x.expand(env.batch_shape).clone() for k, x in env.state.items()}
         v['correct_action'], v['action'] = task.correct_action(env.state), action
         v['scored'] = task.scored(env.state).expand(env.batch_shape).long() # 1 where the step counts (a memory task's query)
@@ -131,7 +129,7 @@ def majority_accuracy(y:torch.Tensor, train_frac:float=0.75, where:torch.Tensor|
     vals, counts = np.unique(y[:, tr].numpy()[w[:, tr]], return_counts=True)
     return float((y[:, te].numpy()[w[:, te]] == vals[counts.argmax()]).mean())
 
-# %% ../nbs/12_probing.ipynb #0ad56fd5
+# %% ../nbs/12_probing.ipynb #282a38a1
 def random_baby(model:BabyModel, seed:int=0)->BabyModel:
     "A randomly initialised baby of the same shape as `model` (the random-init control)."
     b = model.blocks[0]
@@ -169,13 +167,14 @@ def probe_table(model:BabyModel, rollout:Rollout,
                              'where': where or 'all steps'})
     return pd.DataFrame(rows)
 
+# %% ../nbs/12_probing.ipynb #0f3cf792
 def probe_summary(table:pd.DataFrame)->pd.DataFrame:
     "One row per (variable, layer) (and probe width, when the table has several), one column per probe."
     idx = ['variable', 'layer'] + (['n_components'] if table['n_components'].nunique() > 1 else [])
     t = table.pivot_table(index=idx, columns='probe', values='accuracy', sort=False)
     return t[[p for p in PROBES if p in t.columns]]
 
-# %% ../nbs/12_probing.ipynb #908c547c
+# %% ../nbs/12_probing.ipynb #61ca365f
 _STYLE = {'trained': dict(marker='o', color='C0', ms=3), 'random init': dict(marker='s', color='C1', ms=3),
           'shuffled labels': dict(marker='^', color='C2', ms=3), 'chance': dict(ls='--', color='gray')}
 
@@ -212,6 +211,7 @@ def attention_maps(att:dict, rollout:Rollout, slot:int=0, steps:int=16)->dict:
     if not 0 <= slot < B: raise ValueError(f"slot {slot} is outside 0..{B - 1}")
     return {name: a.view(T, B, *a.shape[1:])[:min(steps, T), slot].mean(1).numpy() for name, a in att.items()}
 
+# %% ../nbs/12_probing.ipynb #7d9bb652
 def draw_pca(ax, proj:pd.DataFrame, colorbar:bool=True):
     "Scatter a `pca_projection` coloured by its variable."
     with paper_style():

@@ -4,15 +4,17 @@
 
 # %% auto #0
 __all__ = ['ID_COLS', 'find_runs', 'load_runs', 'load_configs', 'curves', 'final_scores', 'seeds_label', 'sweep_configs',
-           'completed_seeds', 'run_sweep', 'load_baby']
+           'finish_runs', 'run_sweep', 'load_baby']
 
-# %% ../nbs/10_runs.ipynb #f36c617d
+# %% ../nbs/10_runs.ipynb #9cf8e83c
 import json, re
 from dataclasses import asdict
 from pathlib import Path
 import pandas as pd
 import torch
-from .trainer import Config, ConfigError, Trainer, config_from_dict, load_config, task_of, model_of, _load_checkpoint
+from .config import Config, ConfigError, config_from_dict, load_config, task_of, model_of
+from .checkpoint import read_checkpoint
+from .trainer import Trainer
 
 # %% ../nbs/10_runs.ipynb #45743eb9
 def find_runs(root)->list:
@@ -99,7 +101,7 @@ def final_scores(df:pd.DataFrame, metric:str,
             out.append({'condition': cond, 'task': task, 'seed': seed, 'value': s.sort_values('step')['value'].tail(last).mean()})
     return pd.DataFrame(out, columns=['condition', 'task', 'seed', 'value'])
 
-# %% ../nbs/10_runs.ipynb #4032dc27
+# %% ../nbs/10_runs.ipynb #71b8a12e
 def seeds_label(seeds:list)->str:
     "`[0, 1, 2, 3]` -> `'0-3'`; `[0, 3, 7]` -> `'0,3,7'`."
     seeds = sorted(seeds)
@@ -117,8 +119,8 @@ def sweep_configs(base:Config, conditions:dict)->dict:
         out[name] = config_from_dict({**asdict(base), **over}, source=f'condition {name!r}')
     return out
 
-def completed_seeds(cond_dir:Path, cfg:Config)->set:
-    "Seeds with a finished run in `cond_dir` (resuming runs that stopped early); refuses runs of another config."
+def finish_runs(cond_dir:Path, cfg:Config)->set:
+    "Finish (by resuming) every run in `cond_dir` that stopped early, and return the seeds whose runs are complete; refuses runs of another config."
     done = set()
     if not cond_dir.is_dir(): return done
     for run in sorted(p for p in cond_dir.iterdir() if (p/'config.yaml').exists()):
@@ -134,6 +136,7 @@ def completed_seeds(cond_dir:Path, cfg:Config)->set:
         done |= set(theirs.seeds)
     return done
 
+# %% ../nbs/10_runs.ipynb #3cf231f9
 def run_sweep(root, # results folder of the sweep
               base:Config, # shared settings (its `seeds` are ignored)
               conditions:dict, # condition name -> config overrides, e.g. {'wm_off': {'world_model_coef': 0.0}}
@@ -144,20 +147,20 @@ def run_sweep(root, # results folder of the sweep
     root, trained = Path(root), {}
     cfgs = sweep_configs(base, conditions) # every condition checked before anything trains
     for name, cfg in cfgs.items():
-        missing = sorted(set(seeds) - completed_seeds(root/name, cfg))
+        missing = sorted(set(seeds) - finish_runs(root/name, cfg))
         trained[name] = missing
         if not missing: continue
         cfg = config_from_dict({**asdict(cfg), 'seeds': missing})
         Trainer(cfg, log_dir=root/name/f"seeds_{seeds_label(missing)}", progress=progress).fit()
     return trained
 
-# %% ../nbs/10_runs.ipynb #007f8eca
+# %% ../nbs/10_runs.ipynb #18708ad1
 def load_baby(run, # a run directory holding checkpoint.pt
               seed:int|None=None, # which seed of the run (default: its first)
               device='cpu')->tuple: # (BabyModel in eval mode, its Config)
     "One seed's trained baby from a run's checkpoint, with the run's config."
     run = Path(run)
-    ck = _load_checkpoint(run/'checkpoint.pt')
+    ck = read_checkpoint(run/'checkpoint.pt')
     cfg = config_from_dict(ck['config'], source=f'checkpoint {run/"checkpoint.pt"}')
     seed = cfg.seeds[0] if seed is None else seed
     if seed not in cfg.seeds: raise ValueError(f"seed {seed} is not in run {run}; it has seeds {cfg.seeds}")

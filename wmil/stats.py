@@ -54,7 +54,7 @@ def _poi_batch(a, b):
     d = a[..., :, None] - b[..., None, :]
     return ((d > 0) + 0.5 * (d == 0)).mean((-1, -2))
 
-# %% ../nbs/09_stats.ipynb #98369287
+# %% ../nbs/09_stats.ipynb #d4d8314a
 @dataclass
 class Comparison:
     "Two conditions compared over seeds."
@@ -71,6 +71,7 @@ class Comparison:
     verdict: str
     def __str__(self): return self.verdict
 
+# %% ../nbs/09_stats.ipynb #b8dab274
 def compare(x, y, # per-seed scores of two conditions (arrays, or lists of arrays per task)
             names:tuple=('X', 'Y'), # how the verdict names them
             higher_is_better:bool=True, # False for losses

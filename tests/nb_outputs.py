@@ -1,0 +1,92 @@
+"""The numbered notebooks keep their outputs, so the prose and its evidence sit on one page; this keeps them current.
+
+    python tests/nb_outputs.py write [NOTEBOOK ...]   # execute and store the outputs (then `nbdev_clean` tidies them)
+    python tests/nb_outputs.py check [NOTEBOOK ...]   # execute and compare with the stored outputs; exit 1 on a difference
+
+Notebooks run as `nbdev_test` runs them (cells flagged `#| slow` are skipped, so their stored output is none).
+What is compared: each code cell's standard output and the `text/plain` / `text/markdown` of its results and displays.
+Tolerance: numbers may differ by 1e-3 relative (or 1e-3 absolute near zero), for float rounding across CPUs and
+thread counts; all other text must match exactly. Cells marked `#| volatile` (timings) are executed but not compared.
+Standard error (warnings, progress bars) is neither stored nor compared."""
+import re, sys, os
+from pathlib import Path
+from execnb.nbio import read_nb, write_nb
+from execnb.shell import CaptureShell
+
+ROOT = Path(__file__).resolve().parents[1]
+NUMBERED = sorted((ROOT/'nbs').glob('[0-9][0-9]*.ipynb')) + [ROOT/'nbs'/'index.ipynb']
+SKIP_FLAGS = {'slow'}
+TEXT = ('text/plain', 'text/markdown')
+_NUM = re.compile(r'-?\d+(?:\.\d+)?(?:e[-+]?\d+)?')
+_ADDR = re.compile(r' at 0x[0-9a-f]+')
+
+def directives(source:str)->set:
+    "The `#| name` directives at the top of a cell."
+    out = set()
+    for line in source.splitlines():
+        if not line.startswith('#|'): break
+        out.add(line[2:].strip().split(':')[0].split()[0] if line[2:].strip() else '')
+    return out
+
+def execute(path:Path):
+    "Run a notebook as `nbdev_test` does; return it with fresh outputs (stderr dropped)."
+    nb = read_nb(path)
+    def skip(cell):
+        return cell.cell_type != 'code' or 'nbdev_export(' in cell.source or bool(directives(cell.source) & SKIP_FLAGS)
+    os.environ['IN_TEST'] = '1'
+    cwd = os.getcwd(); os.chdir(path.parent)
+    try: CaptureShell(path).run_all(nb, exc_stop=True, preproc=skip)
+    finally: os.chdir(cwd)
+    for c in nb.cells:
+        if c.cell_type == 'code':
+            c['outputs'] = [o for o in c.get('outputs', []) if not (o.get('output_type') == 'stream' and o.get('name') == 'stderr')]
+    return nb
+
+def texts(cell)->list:
+    "The comparable text outputs of a code cell."
+    out = []
+    for o in cell.get('outputs', []):
+        if o.get('output_type') == 'stream': out.append(''.join(o['text']))
+        elif o.get('output_type') == 'error': out.append(f"error: {o.get('ename')}: {o.get('evalue')}")
+        else:
+            for k in TEXT:
+                if k in o.get('data', {}): out.append(''.join(o['data'][k]))
+    return [_ADDR.sub('', t) for t in out]
+
+def _close(a:str, b:str)->bool:
+    x, y = float(a), float(b)
+    return abs(x - y) <= 1e-3 * max(1.0, abs(x), abs(y))
+
+def same(a:str, b:str)->bool:
+    "Equal text, numbers within the tolerance."
+    if _NUM.sub('#', a) != _NUM.sub('#', b): return False
+    return all(_close(x, y) for x, y in zip(_NUM.findall(a), _NUM.findall(b)))
+
+def differences(stored, fresh)->list:
+    "One line per code cell whose text output changed."
+    out = []
+    code = lambda nb: [c for c in nb.cells if c.cell_type == 'code']
+    for i, (s, f) in enumerate(zip(code(stored), code(fresh))):
+        if 'volatile' in directives(f.source): continue
+        a, b = texts(s), texts(f)
+        if len(a) != len(b) or not all(same(x, y) for x, y in zip(a, b)):
+            first = f.source.splitlines()[0] if f.source else ''
+            out.append(f"code cell {i} ({first[:60]!r}): stored {('|'.join(a))[:300]!r}, now {('|'.join(b))[:300]!r}")
+    return out
+
+def main(argv):
+    cmd, names = argv[0], argv[1:]
+    paths = [Path(n).resolve() for n in names] or NUMBERED
+    bad = 0
+    for p in paths:
+        fresh = execute(p)
+        if cmd == 'write':
+            write_nb(fresh, p); print(f'wrote outputs of {p.relative_to(ROOT)}')
+        else:
+            diff = differences(read_nb(p), fresh)
+            for d in diff: print(f'{p.relative_to(ROOT)}: {d}')
+            bad += bool(diff)
+            if not diff: print(f'{p.relative_to(ROOT)}: outputs current')
+    return 1 if bad else 0
+
+if __name__ == '__main__': sys.exit(main(sys.argv[1:]))

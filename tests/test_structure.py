@@ -1,0 +1,44 @@
+"The package's shape: imports point down only, the trainer stays small, exported cells stay readable, metrics are read by name."
+import ast, json, re
+from conftest import ROOT
+
+# floor of each module: a module may import only modules on lower floors (ARCHITECTURE.md's rooms)
+FLOORS = {'rng': 1, 'tasks': 1, 'model': 1, 'reinforce': 1, 'ppo': 1, 'stats': 1, 'figures': 1, 'optim': 1, 'logger': 1,
+          'parent': 2, 'env': 3, 'config': 3, 'curriculum': 4, 'checkpoint': 4, 'trainer': 5,
+          'cli': 6, 'bench': 6, 'runs': 6, 'probing': 6, 'dashboard': 7, 'paper': 7}
+
+def wmil_imports(path)->set:
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and (node.module.startswith('wmil.') or node.level):
+            out.add(node.module.split('.')[-1])
+        if isinstance(node, ast.Import): out |= {a.name.split('.')[1] for a in node.names if a.name.startswith('wmil.')}
+    return out
+
+def test_every_module_has_a_floor():
+    mods = {p.stem for p in (ROOT/'wmil').glob('*.py') if not p.stem.startswith('_')}
+    assert mods == set(FLOORS), f'modules without a floor or gone: {mods ^ set(FLOORS)}'
+
+def test_imports_point_down():
+    bad = [f'{m} imports {i}' for m in FLOORS for i in wmil_imports(ROOT/'wmil'/f'{m}.py') if FLOORS.get(i, 0) >= FLOORS[m]]
+    assert not bad, bad
+
+def test_trainer_is_small():
+    n = len((ROOT/'wmil'/'trainer.py').read_text().splitlines())
+    assert n < 300, f'wmil/trainer.py has {n} lines; give a new capability its own module'
+
+def test_exported_cells_are_short():
+    long = []
+    for nb in sorted((ROOT/'nbs').rglob('*.ipynb')):
+        for i, c in enumerate(json.loads(nb.read_text())['cells']):
+            src = ''.join(c['source']).splitlines()
+            if c['cell_type'] == 'code' and src and src[0].startswith('#| export') and len(src) - 1 > 40:
+                long.append(f'{nb.relative_to(ROOT)} cell {i}: {len(src) - 1} lines')
+    assert not long, long
+
+def test_metrics_read_by_name():
+    "Only wmil.logger maps metric names to positions in the per-update buffer."
+    for p in (ROOT/'wmil').glob('*.py'):
+        if p.stem in ('logger', '_modidx'): continue
+        src = p.read_text()
+        assert not re.search(r'METRICS\.index|metric_index|ring\.data\[|\.metrics\[', src), f'{p.name} reads the metrics buffer by position'
