@@ -6,7 +6,7 @@
 Notebooks run as `nbdev_test` runs them (cells flagged `#| slow` are skipped, so their stored output is none).
 What is compared: each code cell's standard output and the `text/plain` / `text/markdown` of its results and displays.
 Tolerance: numbers may differ by 1e-3 relative (or 1e-3 absolute near zero), for float rounding across CPUs and
-thread counts; all other text must match exactly. Cells marked `#| volatile` (timings) are executed but not compared.
+thread counts; all other text must match exactly (temporary folders `/tmp/tmp...` aside). Cells marked `#| volatile` (timings) are executed but not compared.
 Standard error (warnings, progress bars) is neither stored nor compared."""
 import re, sys, os
 from pathlib import Path
@@ -19,6 +19,8 @@ SKIP_FLAGS = {'slow'}
 TEXT = ('text/plain', 'text/markdown')
 _NUM = re.compile(r'-?\d+(?:\.\d+)?(?:e[-+]?\d+)?')
 _ADDR = re.compile(r' at 0x[0-9a-f]+')
+_TMP = re.compile(r'/tmp/tmp\w+') # temporary folders are new on every run
+_ANSI = re.compile(r'\x1b\[[0-9;]*[A-Za-z]')
 
 def directives(source:str)->set:
     "The `#| name` directives at the top of a cell."
@@ -38,8 +40,11 @@ def execute(path:Path):
     try: CaptureShell(path).run_all(nb, exc_stop=True, preproc=skip)
     finally: os.chdir(cwd)
     for c in nb.cells:
-        if c.cell_type == 'code':
-            c['outputs'] = [o for o in c.get('outputs', []) if not (o.get('output_type') == 'stream' and o.get('name') == 'stderr')]
+        if c.cell_type != 'code': continue
+        c['outputs'] = [o for o in c.get('outputs', []) if not (o.get('output_type') == 'stream' and o.get('name') == 'stderr')]
+        for o in c['outputs']: # terminal control codes (progress bars clearing their line) are not text a reader sees
+            if o.get('output_type') == 'stream': o['text'] = _ANSI.sub('', ''.join(o['text']))
+        c['outputs'] = [o for o in c['outputs'] if o.get('output_type') != 'stream' or o['text'].strip()]
     return nb
 
 def texts(cell)->list:
@@ -51,7 +56,7 @@ def texts(cell)->list:
         else:
             for k in TEXT:
                 if k in o.get('data', {}): out.append(''.join(o['data'][k]))
-    return [_ADDR.sub('', t) for t in out]
+    return [_TMP.sub('<tmp>', _ADDR.sub('', t)) for t in out]
 
 def _close(a:str, b:str)->bool:
     x, y = float(a), float(b)
