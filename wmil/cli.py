@@ -47,7 +47,7 @@ def _weights(s:str)->dict:
         except ValueError: raise argparse.ArgumentTypeError(f"invalid reward weights {s!r}: use e.g. goal=1,pred=0.1") from None
     return out
 
-# %% ../nbs/07_cli.ipynb #e8aff737
+# %% ../nbs/07_cli.ipynb #a38732f3
 def train_parser()->argparse.ArgumentParser:
     "The `wmil-train` argument parser."
     p = _Parser(prog='wmil-train', description='Train WMIL babies (one per seed) with REINFORCE or PPO; defaults reproduce Experiment 001.')
@@ -69,6 +69,8 @@ def train_parser()->argparse.ArgumentParser:
     p.add_argument('--time-limit', type=int, metavar='N', help='steps per episode (default: 16)')
     p.add_argument('--reward-weights', type=_weights, metavar='goal=W,pred=W', help='scalarisation of the reward vector (default: goal=1,pred=0)')
     p.add_argument('--reward-scaling', choices=['fixed', 'adaptive'], help='adaptive: divide each reward component by its running RMS before weighting')
+    p.add_argument('--baseline', choices=['running', 'value'], help="REINFORCE's baseline: running average per seed, or the value head (default: running)")
+    p.add_argument('--policy-steps', choices=['all', 'scored'], help='REINFORCE: steps in the policy loss (default: all)')
     p.add_argument('--curriculum', action='store_true', default=None, help="raise the task's difficulty level by level on mastery")
     p.add_argument('--config', metavar='FILE.yaml', help='a YAML file of config fields; flags override it')
     p.add_argument('--log-dir', metavar='DIR', help='run directory (default: runs/TASK-seedS-TIMESTAMP)')
@@ -76,10 +78,10 @@ def train_parser()->argparse.ArgumentParser:
     p.add_argument('--quiet', action='store_true', help='no progress bar or per-row lines')
     return p
 
-# %% ../nbs/07_cli.ipynb #4cf58dac
+# %% ../nbs/07_cli.ipynb #5ba32eca
 _FLAG_FIELDS = {'task': 'task', 'total_steps': 'total_steps', 'batch_size': 'batch_size', 'world_model_coef': 'world_model_coef',
                 'device': 'device', 'context_len': 'context_len', 'algo': 'algo', 'rollout_len': 'rollout_len', 'gamma': 'gamma',
-                'lr': 'lr', 'time_limit': 'time_limit', 'reward_weights': 'reward_weights', 'reward_scaling': 'reward_scaling',
+                'lr': 'lr', 'time_limit': 'time_limit', 'reward_weights': 'reward_weights', 'reward_scaling': 'reward_scaling', 'baseline': 'baseline', 'policy_steps': 'policy_steps',
                 'curriculum': 'curriculum'}
 
 def config_from_args(args:argparse.Namespace)->Config:

@@ -12,10 +12,12 @@ from pathlib import Path
 import torch
 from fastcore.basics import patch
 
-# %% ../nbs/05d_logger.ipynb #24dc2de0
+# %% ../nbs/05d_logger.ipynb #a0ff9b0a
 MEANS = ('charts/entropy', 'losses/policy', 'losses/world_model', 'losses/value', 'rewards/goal', 'rewards/pred',
-         'losses/grad_norm', 'charts/baseline', 'losses/approx_kl', 'losses/clip_fraction') # averaged over a row's updates
-COUNTS = ('success', 'scored', 'episode_success', 'episodes') # summed, then turned into rates
+         'losses/grad_norm', 'charts/baseline', 'losses/approx_kl', 'losses/clip_fraction', # averaged over a row's updates
+         'charts/value')
+COUNTS = ('success', 'scored', 'episode_success', 'episodes', # summed, then turned into rates
+          'unscored', 'p_correct_sum', 'adv_scored_sum', 'adv_scored_sq', 'adv_unscored_sum', 'adv_unscored_sq')
 METRICS = MEANS + COUNTS # what each update records, in buffer order
 
 def metric_index(name:str)->int:
@@ -23,7 +25,7 @@ def metric_index(name:str)->int:
     if name not in METRICS: raise KeyError(f"unknown metric {name!r}; recorded per update: {', '.join(METRICS)}")
     return METRICS.index(name)
 
-# %% ../nbs/05d_logger.ipynb #1c1644ad
+# %% ../nbs/05d_logger.ipynb #dee0ccab
 class MetricsRing:
     "Per-update metrics of every seed, for the last `window` updates: `[window, S, len(METRICS)]` on the device."
     def __init__(self, window:int, n_seeds:int, device=None):
@@ -32,32 +34,42 @@ class MetricsRing:
         "Store update `step`'s values (0-based) in its slot."
         self.data[step % self.window] = torch.stack([values[k] for k in METRICS], -1).detach()
     def sums(self, step:int, n:int)->torch.Tensor:
-        "Per-seed sums of the last `n` recorded updates before `step`, on the host: `[S, len(METRICS)]`."
+        "Per-seed sums of the last `n` recorded updates before `step`, on the host: `[S, len(METRICS)]` (summed in float64)."
         idx = [(step - 1 - i) % self.window for i in range(min(n, step, self.window))]
-        return self.data[idx].sum(0).cpu()
+        return self.data[idx].double().sum(0).cpu() # float64: the sums do not depend on how many metrics there are
 
-# %% ../nbs/05d_logger.ipynb #1a9ddfc8
+# %% ../nbs/05d_logger.ipynb #af368133
 def update_metrics(r:dict, # the rollout: goal, pred, success, scored, episode_success, truncated
                    L:dict, # per-seed losses: entropy, policy, world_model, grad_norm (and value, approx_kl, clip_fraction)
                    baseline:torch.Tensor, # REINFORCE's running baseline `[S]`
                   )->dict: # name -> `[S]`, every name in `METRICS`
     "One update's per-seed metrics, by name."
     zeros, sums = torch.zeros_like(baseline), lambda x: x.float().sum((0, 2))
-    return {'charts/entropy': L['entropy'], 'losses/policy': L['policy'], 'losses/world_model': L['world_model'],
+    with torch.no_grad():
+        s, adv = r['scored'], L['adv'].detach()
+        p = r['logits'].detach().softmax(-1).gather(-1, r['correct'][..., None]).squeeze(-1)
+        diag = {'charts/value': r['values'].detach().mean((0, 2)), 'unscored': sums(~s), 'p_correct_sum': sums(p * s),
+                'adv_scored_sum': sums(adv * s), 'adv_scored_sq': sums(adv.pow(2) * s),
+                'adv_unscored_sum': sums(adv * ~s), 'adv_unscored_sq': sums(adv.pow(2) * ~s)}
+    return {**diag, 'charts/entropy': L['entropy'], 'losses/policy': L['policy'], 'losses/world_model': L['world_model'],
             'losses/value': L.get('value', zeros), 'rewards/goal': r['goal'].mean((0, 2)), 'rewards/pred': r['pred'].mean((0, 2)),
             'losses/grad_norm': L['grad_norm'], 'charts/baseline': baseline, 'losses/approx_kl': L.get('approx_kl', zeros),
             'losses/clip_fraction': L.get('clip_fraction', zeros), 'success': sums(r['success'] & r['scored']),
             'scored': sums(r['scored']), 'episode_success': sums(r['episode_success'] & r['truncated']), 'episodes': sums(r['truncated'])}
 
-# %% ../nbs/05d_logger.ipynb #3933509c
+# %% ../nbs/05d_logger.ipynb #c077d06f
 def summarise(sums:torch.Tensor, # `[S, len(METRICS)]`, from `MetricsRing.sums`
               n:int, # how many updates the sums cover
              )->dict: # row name -> one value per seed
     "The row values of a window, by name."
     col = lambda k: sums[:, metric_index(k)].tolist()
     rate = lambda a, b: [x / y if y > 0 else None for x, y in zip(col(a), col(b))]
+    spread = lambda a, sq, b: [None if m is None else max(q / y - m * m, 0.0) ** 0.5 for m, q, y in zip(rate(a, b), col(sq), col(b))]
     out = {'charts/success_rate': rate('success', 'scored'), 'charts/scored_actions': [int(x) for x in col('scored')],
-           'charts/episode_success_rate': rate('episode_success', 'episodes')}
+           'charts/episode_success_rate': rate('episode_success', 'episodes'), 'diag/p_correct': rate('p_correct_sum', 'scored'),
+           'diag/adv_scored': rate('adv_scored_sum', 'scored'), 'diag/adv_scored_std': spread('adv_scored_sum', 'adv_scored_sq', 'scored'),
+           'diag/adv_unscored': rate('adv_unscored_sum', 'unscored'),
+           'diag/adv_unscored_std': spread('adv_unscored_sum', 'adv_unscored_sq', 'unscored')}
     return {**out, **{k: [x / n for x in col(k)] for k in MEANS}}
 
 # %% ../nbs/05d_logger.ipynb #f7ad2d2d

@@ -29,7 +29,7 @@ def update_baseline(baseline:torch.Tensor, # `[S]`
     "Move each seed's baseline towards its mean return."
     return baseline + decay * (returns.mean((0, 2)) - baseline)
 
-# %% ../nbs/05_reinforce.ipynb #6351cf13
+# %% ../nbs/05_reinforce.ipynb #325e369e
 def reinforce_losses(logits:torch.Tensor, # `[T, S, B, n_actions]`
                      actions:torch.Tensor, # `[T, S, B]`
                      advantages:torch.Tensor, # `[T, S, B]`
@@ -37,11 +37,14 @@ def reinforce_losses(logits:torch.Tensor, # `[T, S, B, n_actions]`
                      next_state:torch.Tensor, # the real next state, `[T, S, B, state_dim]`
                      values:torch.Tensor|None=None, # `[T, S, B]`
                      returns:torch.Tensor|None=None, # `[T, S, B]`
+                     policy_mask:torch.Tensor|None=None, # bool `[T, S, B]`: the steps the policy loss averages over (None: all)
                     )->dict: # name -> per-seed loss `[S]`
     "Per-seed REINFORCE, entropy, world-model (and value) losses."
     logp = logits.log_softmax(-1)
     logp_a = logp.gather(-1, actions[..., None]).squeeze(-1)
-    out = {'policy': -(logp_a * advantages.detach()).mean((0, 2)),
+    pg = logp_a * advantages.detach()
+    pg = pg.mean((0, 2)) if policy_mask is None else (pg * policy_mask).sum((0, 2)) / policy_mask.sum((0, 2)).clamp(min=1)
+    out = {'policy': -pg,
            'entropy': -(logp.exp() * logp).sum(-1).mean((0, 2)),
            'world_model': (predicted - next_state).pow(2).mean(-1).mean((0, 2))}
     if values is not None: out['value'] = (values - returns).pow(2).mean((0, 2))

@@ -5,8 +5,9 @@
 # %% auto #0
 __all__ = ['Trainer', 'Config', 'ConfigError', 'CheckpointError', 'load_config']
 
-# %% ../nbs/06_trainer.ipynb #fb404016
+# %% ../nbs/06_trainer.ipynb #09c7cc01
 import math, time
+from collections import defaultdict
 from dataclasses import asdict
 from pathlib import Path
 import torch
@@ -24,8 +25,6 @@ from .optim import *
 from .logger import *
 from .curriculum import *
 from .checkpoint import *
-
-# %% ../nbs/06_trainer.ipynb #2d4cb149
 _all_ = ['Config', 'ConfigError', 'CheckpointError', 'load_config'] # so that `from wmil.trainer import *` gives what a run needs
 
 # %% ../nbs/06_trainer.ipynb #3c6ac4fd
@@ -50,7 +49,7 @@ class Trainer:
     @property
     def n_seeds(self): return len(self.cfg.seeds)
 
-# %% ../nbs/06_trainer.ipynb #0b6b4b29
+# %% ../nbs/06_trainer.ipynb #e95bf0d9
 @patch
 def _init_babies(self:Trainer):
     "One baby per seed in one flat buffer, its Adam, and the calls that run every seed's baby."
@@ -73,6 +72,7 @@ def _init_state(self:Trainer):
     self.window = max(cfg.log_every, math.ceil(1024 / (cfg.batch_size * cfg.rollout_len * hardest.min_scored_fraction)))
     self.ring = MetricsRing(self.window, S, self.device)
     self.step, self.elapsed, self.rows = 0, 0.0, []
+    self._probe, self.grad_share = False, None # row-time diagnostics: asked for by `fit`, measured by `_reinforce`
 
 # %% ../nbs/06_trainer.ipynb #154644a3
 @patch
@@ -82,24 +82,20 @@ def _call(self:Trainer, name:str, *args):
     if self.n_seeds > 1: return many(self.params, *args)
     return tuple(o.unsqueeze(0) for o in one({k: v[0] for k, v in self.params.items()}, *(a[0] for a in args)))
 
-# %% ../nbs/06_trainer.ipynb #852ecf10
-_ROLL = ('logits', 'values', 'actions', 'predicted', 'next_state', 'goal', 'pred', 'success', 'scored', 'truncated',
-         'episode_success', 'history', 'mask')
-
-# %% ../nbs/06_trainer.ipynb #b9c7ca06
+# %% ../nbs/06_trainer.ipynb #96a84294
 @patch
 def _collect(self:Trainer, grad:bool)->dict:
     "Act for `rollout_len` steps in every episode; return the rollout, `[T, S, B, ...]`."
-    cfg, env, roll = self.cfg, self.env, {k: [] for k in _ROLL}
+    cfg, env, roll = self.cfg, self.env, defaultdict(list)
     for _ in range(cfg.rollout_len):
         noise = gumbel(fold(self.keys, Purpose.ACT, env.n), (cfg.batch_size, self.task.n_actions))
         roll['history'].append(env.history); roll['mask'].append(env.mask)
         with torch.set_grad_enabled(grad):
             logits, values, actions, predicted = self._call('act', env.history, env.mask, noise)
         st = env.step(actions, predicted=predicted, validate=False)
-        for k, v in [('logits', logits), ('values', values), ('actions', actions), ('predicted', predicted),
-                     ('next_state', st.next_state), ('goal', st.reward.goal), ('pred', st.reward.pred), ('success', st.success),
-                     ('scored', st.scored), ('truncated', st.truncated), ('episode_success', st.episode_success)]: roll[k].append(v)
+        for k, v in dict(logits=logits, values=values, actions=actions, predicted=predicted, next_state=st.next_state, goal=st.reward.goal,
+                         pred=st.reward.pred, success=st.success, scored=st.scored, truncated=st.truncated,
+                         episode_success=st.episode_success, correct=st.correct_action).items(): roll[k].append(v)
     return {k: torch.stack(v) for k, v in roll.items()}
 
 # %% ../nbs/06_trainer.ipynb #1d6988f9
@@ -122,18 +118,23 @@ def _learn_step(self:Trainer, loss:torch.Tensor)->torch.Tensor:
     self.opt.step()
     return grad_norm
 
-# %% ../nbs/06_trainer.ipynb #996dba48
+# %% ../nbs/06_trainer.ipynb #355079ff
 @patch
 def _reinforce(self:Trainer, r:dict, rewards:torch.Tensor)->dict:
     "REINFORCE's update on a rollout collected with gradients; moves each seed's running baseline."
     cfg = self.cfg
     returns = discounted_returns(rewards, r['truncated'], cfg.gamma)
-    L = reinforce_losses(r['logits'], r['actions'], returns - self.baseline[None, :, None], r['predicted'], r['next_state'], r['values'], returns)
-    L['grad_norm'] = self._learn_step(L['policy'] - cfg.entropy_coef * L['entropy'] + cfg.world_model_coef * L['world_model'])
+    adv = returns - (r['values'].detach() if cfg.baseline == 'value' else self.baseline[None, :, None])
+    mask = r['scored'] if cfg.policy_steps == 'scored' else None
+    L = reinforce_losses(r['logits'], r['actions'], adv, r['predicted'], r['next_state'], r['values'], returns, policy_mask=mask)
+    loss = L['policy'] - cfg.entropy_coef * L['entropy'] + cfg.world_model_coef * L['world_model']
+    if cfg.baseline == 'value': loss = loss + cfg.value_coef * L['value']
+    if self._probe: self.grad_share = trunk_grad_share(L['policy'], cfg.world_model_coef * L['world_model'], self.params)
+    L['grad_norm'] = self._learn_step(loss)
     self.baseline = update_baseline(self.baseline, returns, cfg.baseline_decay)
-    return L
+    return {**L, 'adv': adv}
 
-# %% ../nbs/06_trainer.ipynb #0a0164b6
+# %% ../nbs/06_trainer.ipynb #fb4dceba
 @patch
 def _ppo_data(self:Trainer, r:dict, rewards:torch.Tensor)->dict:
     "GAE advantages and returns, and the rollout as `[S, T*B, ...]` samples."
@@ -143,13 +144,13 @@ def _ppo_data(self:Trainer, r:dict, rewards:torch.Tensor)->dict:
         last_value = self._call('act', env.history, env.mask, noise)[1]
         adv, returns = gae(rewards, r['values'], r['truncated'], last_value, cfg.gamma, cfg.gae_lambda)
         old_logp = r['logits'].log_softmax(-1).gather(-1, r['actions'][..., None]).squeeze(-1)
-    return {k: per_seed_samples(v) for k, v in [('history', r['history']), ('mask', r['mask']), ('actions', r['actions']), ('old_logp', old_logp),
+    return adv, {k: per_seed_samples(v) for k, v in [('history', r['history']), ('mask', r['mask']), ('actions', r['actions']), ('old_logp', old_logp),
                                     ('adv', adv), ('returns', returns), ('next_state', r['next_state'])]}
 
 @patch
 def _ppo(self:Trainer, r:dict, rewards:torch.Tensor)->dict:
     "PPO's epochs of per-seed shuffled minibatch updates; the losses averaged over them."
-    cfg, data = self.cfg, self._ppo_data(r, rewards)
+    cfg, (adv, data) = self.cfg, self._ppo_data(r, rewards)
     N, logs = data['actions'].shape[1], []
     for epoch in range(cfg.ppo_epochs):
         perm = uniform(fold(self.keys, Purpose.MINIBATCH, self.step, epoch), (N,)).argsort(-1) # each seed shuffles on its own
@@ -159,7 +160,7 @@ def _ppo(self:Trainer, r:dict, rewards:torch.Tensor)->dict:
             L['grad_norm'] = self._learn_step(L['policy'] - cfg.entropy_coef * L['entropy'] + cfg.value_coef * L['value']
                                               + cfg.world_model_coef * L['world_model'])
             logs.append(L)
-    return {k: torch.stack([l[k] for l in logs]).mean(0) for k in logs[-1]}
+    return {**{k: torch.stack([l[k] for l in logs]).mean(0) for k in logs[-1]}, 'adv': adv}
 
 # %% ../nbs/06_trainer.ipynb #a4c35ee8
 @patch
@@ -183,7 +184,7 @@ def metric(self:Trainer,
     if name not in vals: raise KeyError(f"unknown metric {name!r}; known: {', '.join(vals)}")
     return vals[name]
 
-# %% ../nbs/06_trainer.ipynb #2f5897ce
+# %% ../nbs/06_trainer.ipynb #248012ec
 @patch
 def _rows(self:Trainer, rate:float)->list:
     "A metrics row per seed, over the trailing window."
@@ -191,6 +192,8 @@ def _rows(self:Trainer, rate:float)->list:
     env_steps = self.step * cfg.batch_size * cfg.rollout_len
     perf = {'perf/steps_per_second': rate, 'perf/env_steps_per_second': rate * env_steps / max(self.step, 1) * self.n_seeds,
             'time/elapsed_s': self.elapsed}
+    none = [None] * self.n_seeds # row-time diagnostics (`wmil.optim`)
+    vals.update({'diag/adam_v': adam_scale(self.opt, self.flat.data) or none, 'diag/wm_grad_share': self.grad_share or none})
     return [{'step': self.step, 'seed': seed, 'charts/env_steps': env_steps, **{k: v[i] for k, v in vals.items()},
              **task_columns(self.task.params(), i), **(self.curriculum.columns(i) if self.curriculum else {}), **perf}
             for i, seed in enumerate(cfg.seeds)]
@@ -212,29 +215,20 @@ def _log_rows(self:Trainer, rate:float, bar):
     bar.set_postfix(post)
     if self.verbose: tqdm.write(f"step {self.step:>6} | " + ' | '.join(f'{k} {v}' for k, v in post.items()) + f" | {rate:.0f} upd/s")
 
-# %% ../nbs/06_trainer.ipynb #20e6975a
-@patch
-def _prepare_log_dir(self:Trainer):
-    d = self.log_dir
-    if d.exists() and not d.is_dir(): raise ConfigError(f"log dir {d} exists and is not a directory")
-    if any((d/f).exists() for f in ('checkpoint.pt', 'metrics.jsonl')):
-        raise ConfigError(f"log dir {d} already holds a run; resume it with --resume {d} or choose another --log-dir")
-    d.mkdir(parents=True, exist_ok=True)
-    save_config(self.cfg, d/'config.yaml')
-
-# %% ../nbs/06_trainer.ipynb #8f48069d
+# %% ../nbs/06_trainer.ipynb #b41eff1c
 @patch
 def fit(self:Trainer,
         total_steps:int|None=None, # train until this many updates (default: `cfg.total_steps`)
        )->list: # every metrics row written so far
     "Train, logging and checkpointing as configured."
     cfg, target = self.cfg, total_steps or self.cfg.total_steps
-    if self.log_dir is not None and self.step == 0: self._prepare_log_dir()
+    if self.log_dir is not None and self.step == 0: start_run_dir(self.log_dir, self.cfg)
     bar = tqdm(total=target, initial=self.step, disable=not self.progress, desc=f'{cfg.task} x{self.n_seeds} seeds', unit='upd')
     t_row, s_row = time.perf_counter(), self.step
     try:
         while self.step < target:
             t0 = time.perf_counter()
+            self._probe = self.step + 1 == 1 or (self.step + 1) % cfg.log_every == 0 or self.step + 1 == target
             self.train_step()
             self.elapsed += time.perf_counter() - t0
             bar.update(1)
