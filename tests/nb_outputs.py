@@ -2,6 +2,7 @@
 
     python tests/nb_outputs.py write [NOTEBOOK ...]   # execute and store the outputs (then `nbdev_clean` tidies them)
     python tests/nb_outputs.py check [NOTEBOOK ...]   # execute and compare with the stored outputs; exit 1 on a difference
+    python tests/nb_outputs.py write --slow NOTEBOOK  # an experiment notebook's full version (its `#| slow` cells run too)
 
 Notebooks run as `nbdev_test` runs them (cells flagged `#| slow` are skipped, so their stored output is none).
 What is compared: each code cell's standard output and the `text/plain` / `text/markdown` of its results and displays.
@@ -30,11 +31,11 @@ def directives(source:str)->set:
         out.add(line[2:].strip().split(':')[0].split()[0] if line[2:].strip() else '')
     return out
 
-def execute(path:Path):
-    "Run a notebook as `nbdev_test` does; return it with fresh outputs (stderr dropped)."
+def execute(path:Path, slow:bool=False):
+    "Run a notebook as `nbdev_test` does (with `slow`, its slow cells too); return it with fresh outputs (stderr dropped)."
     nb = read_nb(path)
     def skip(cell):
-        return cell.cell_type != 'code' or 'nbdev_export(' in cell.source or bool(directives(cell.source) & SKIP_FLAGS)
+        return cell.cell_type != 'code' or 'nbdev_export(' in cell.source or bool(directives(cell.source) & (set() if slow else SKIP_FLAGS))
     os.environ['IN_TEST'] = '1'
     cwd = os.getcwd(); os.chdir(path.parent)
     try: CaptureShell(path).run_all(nb, exc_stop=True, preproc=skip)
@@ -80,11 +81,11 @@ def differences(stored, fresh)->list:
     return out
 
 def main(argv):
-    cmd, names = argv[0], argv[1:]
-    paths = [Path(n).resolve() for n in names] or NUMBERED
+    cmd, slow = argv[0], '--slow' in argv
+    paths = [Path(n).resolve() for n in argv[1:] if n != '--slow'] or NUMBERED
     bad = 0
     for p in paths:
-        fresh = execute(p)
+        fresh = execute(p, slow)
         if cmd == 'write':
             write_nb(fresh, p); print(f'wrote outputs of {p.relative_to(ROOT)}')
         else:

@@ -12,7 +12,7 @@ REF = Path(__file__).parent/'data'/'trainer_reference.json'
 # every config field is pinned, so a change of defaults does not move the reference
 BASE = dict(task='pattern_echo', task_params={}, num_actions=8, time_limit=16, seeds=[0, 1], total_steps=30, batch_size=16,
             rollout_len=1, device='cpu', context_len=8, hidden_dim=64, n_layers=2, n_heads=4, ffn_dim=256, algo='reinforce',
-            lr=0.001, gamma=0.0, entropy_coef=0.01, world_model_coef=1.0, value_coef=0.5, baseline_decay=0.05, max_grad_norm=1.0,
+            lr=0.001, lr_schedule='constant', lr_final=0.1, gamma=0.0, entropy_coef=0.01, world_model_coef=1.0, value_coef=0.5, baseline_decay=0.05, baseline='running', policy_steps='all', max_grad_norm=1.0,
             gae_lambda=0.95, clip_coef=0.2, ppo_epochs=4, ppo_minibatches=4, reward_weights={'goal': 1.0, 'pred': 0.0},
             reward_scaling='fixed', curriculum=False, curriculum_param='', curriculum_levels=[], curriculum_threshold=0.9,
             curriculum_min_steps=500, curriculum_mix=0.0, log_every=10, checkpoint_every=10, tensorboard=False)

@@ -47,10 +47,10 @@ def _weights(s:str)->dict:
         except ValueError: raise argparse.ArgumentTypeError(f"invalid reward weights {s!r}: use e.g. goal=1,pred=0.1") from None
     return out
 
-# %% ../nbs/07_cli.ipynb #a38732f3
+# %% ../nbs/07_cli.ipynb #d6a398dc
 def train_parser()->argparse.ArgumentParser:
     "The `wmil-train` argument parser."
-    p = _Parser(prog='wmil-train', description='Train WMIL babies (one per seed) with REINFORCE or PPO; defaults reproduce Experiment 001.')
+    p = _Parser(prog='wmil-train', description="Train WMIL babies (one per seed) with REINFORCE or PPO; the defaults run Experiment 001's setting.")
     p.add_argument('--task', choices=list(TASKS), help='task to learn (default: pattern_echo)')
     p.add_argument('--total-steps', type=int, metavar='N', help='optimiser updates to train for (default: 5000)')
     g = p.add_mutually_exclusive_group()
@@ -69,8 +69,9 @@ def train_parser()->argparse.ArgumentParser:
     p.add_argument('--time-limit', type=int, metavar='N', help='steps per episode (default: 16)')
     p.add_argument('--reward-weights', type=_weights, metavar='goal=W,pred=W', help='scalarisation of the reward vector (default: goal=1,pred=0)')
     p.add_argument('--reward-scaling', choices=['fixed', 'adaptive'], help='adaptive: divide each reward component by its running RMS before weighting')
-    p.add_argument('--baseline', choices=['running', 'value'], help="REINFORCE's baseline: running average per seed, or the value head (default: running)")
+    p.add_argument('--baseline', choices=['running', 'value'], help="REINFORCE's baseline: the value head, or a running average per seed (default: value)")
     p.add_argument('--policy-steps', choices=['all', 'scored'], help='REINFORCE: steps in the policy loss (default: all)')
+    p.add_argument('--lr-schedule', choices=['constant', 'linear', 'cosine'], help='learning-rate decay to lr * lr_final at the last update (default: cosine)')
     p.add_argument('--curriculum', action='store_true', default=None, help="raise the task's difficulty level by level on mastery")
     p.add_argument('--config', metavar='FILE.yaml', help='a YAML file of config fields; flags override it')
     p.add_argument('--log-dir', metavar='DIR', help='run directory (default: runs/TASK-seedS-TIMESTAMP)')
@@ -78,10 +79,11 @@ def train_parser()->argparse.ArgumentParser:
     p.add_argument('--quiet', action='store_true', help='no progress bar or per-row lines')
     return p
 
-# %% ../nbs/07_cli.ipynb #5ba32eca
+# %% ../nbs/07_cli.ipynb #2791fab9
 _FLAG_FIELDS = {'task': 'task', 'total_steps': 'total_steps', 'batch_size': 'batch_size', 'world_model_coef': 'world_model_coef',
                 'device': 'device', 'context_len': 'context_len', 'algo': 'algo', 'rollout_len': 'rollout_len', 'gamma': 'gamma',
                 'lr': 'lr', 'time_limit': 'time_limit', 'reward_weights': 'reward_weights', 'reward_scaling': 'reward_scaling', 'baseline': 'baseline', 'policy_steps': 'policy_steps',
+                'lr_schedule': 'lr_schedule',
                 'curriculum': 'curriculum'}
 
 def config_from_args(args:argparse.Namespace)->Config:

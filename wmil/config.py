@@ -49,18 +49,20 @@ class ModelFields:
     n_heads: int = 4 # attention heads
     ffn_dim: int = 256 # width of each block's MLP
 
-# %% ../nbs/05b_config.ipynb #ea6be2e3
+# %% ../nbs/05b_config.ipynb #d56139c3
 @dataclass
 class AlgoFields:
     "How the baby learns."
-    algo: str = 'reinforce' # 'reinforce' (running-average baseline) or 'ppo' (GAE, clipped objective)
+    algo: str = 'reinforce' # 'reinforce' (policy gradient against a baseline) or 'ppo' (GAE, clipped objective)
     lr: float = 0.001 # Adam learning rate
+    lr_schedule: str = 'cosine' # 'constant', or 'linear' / 'cosine' decay from `lr` to `lr * lr_final` at `total_steps`
+    lr_final: float = 0.1 # with a decaying schedule: the final learning rate as a fraction of `lr`
     gamma: float = 0.0 # discount within a rollout
     entropy_coef: float = 0.01 # weight of the entropy bonus
     world_model_coef: float = 1.0 # weight of the world-model loss (0 switches its learning off)
     value_coef: float = 0.5 # weight of the value-head loss (PPO; REINFORCE with `baseline='value'`)
-    baseline_decay: float = 0.05 # step size of REINFORCE's running-average baseline
-    baseline: str = 'running' # REINFORCE's baseline: 'running' (one running average per seed) or 'value' (the value head, trained with `value_coef`)
+    baseline_decay: float = 0.05 # step size of REINFORCE's running-average baseline (logged as `charts/baseline` either way)
+    baseline: str = 'value' # REINFORCE's baseline: 'value' (the value head, trained with `value_coef`) or 'running' (one running average per seed)
     policy_steps: str = 'all' # REINFORCE: steps in the policy loss: 'all', or 'scored' (only steps the task scores; with gamma 0 the others carry no reward)
     max_grad_norm: float = 1.0 # per-seed gradient clipping
     gae_lambda: float = 0.95 # PPO: GAE lambda
@@ -93,13 +95,13 @@ class Config(LogFields, CurriculumFields, AlgoFields, ModelFields, RunFields, Ta
     "Everything that defines a WMIL training run."
     def __post_init__(self): self._validate()
 
-# %% ../nbs/05b_config.ipynb #8fcbe7bc
+# %% ../nbs/05b_config.ipynb #f6a9830c
 _POS_INT = ('num_actions', 'time_limit', 'total_steps', 'batch_size', 'rollout_len', 'context_len', 'hidden_dim', 'n_layers',
             'n_heads', 'ffn_dim', 'log_every', 'checkpoint_every', 'ppo_epochs', 'ppo_minibatches', 'curriculum_min_steps')
 _NONNEG = ('gamma', 'entropy_coef', 'world_model_coef', 'value_coef', 'max_grad_norm', 'lr', 'baseline_decay')
-_UNIT = ('gae_lambda', 'clip_coef', 'curriculum_threshold', 'curriculum_mix')
+_UNIT = ('gae_lambda', 'clip_coef', 'curriculum_threshold', 'curriculum_mix', 'lr_final')
 _CHOICES = {'device': ('auto', 'cpu', 'cuda'), 'algo': ('reinforce', 'ppo'), 'reward_scaling': ('fixed', 'adaptive'),
-            'baseline': ('running', 'value'), 'policy_steps': ('all', 'scored')}
+            'baseline': ('running', 'value'), 'policy_steps': ('all', 'scored'), 'lr_schedule': ('constant', 'linear', 'cosine')}
 
 def _is_int(v): return isinstance(v, int) and not isinstance(v, bool)
 def _is_num(v): return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)

@@ -123,7 +123,7 @@ def aggregate(df:pd.DataFrame, # one row per (condition, task, seed)
                     'median': np.median(v), 'iqm': iqm(v), 'iqm_low': i_lo, 'iqm_high': i_hi})
     return pd.DataFrame(out).set_index(by)
 
-# %% ../nbs/09_stats.ipynb #3168bfa6
+# %% ../nbs/09_stats.ipynb #37eddb2e
 def retention(steps, # the rows' steps, increasing
               values, # the metric at those rows (e.g. success rate)
               threshold:float=0.95, # mastery: the first row at or above this
@@ -131,10 +131,12 @@ def retention(steps, # the rows' steps, increasing
               collapse:float=0.05, # a late collapse: a drop of more than this below the peak, after the peak
              )->dict:
     "Mastery, the lowest value after it, time spent below `floor` after it, and late collapse, for one seed's curve."
-    steps, v = np.asarray(steps), np.asarray(values, float)
-    hit = np.flatnonzero(v >= threshold)
-    peak = int(np.argmax(v))
-    out = {'final': v[-1], 'peak': v[peak], 'drop_from_peak': v[peak] - v[peak:].min(), 'collapsed': bool(v[peak] - v[peak:].min() > collapse)}
+    steps, v = np.asarray(steps), np.array([np.nan if x is None else x for x in values], float) # a row with nothing scored: nan
+    ok = ~np.isnan(v)
+    steps, v = steps[ok], v[ok]
+    hit, peak = np.flatnonzero(v >= threshold), int(np.argmax(v))
+    drop = float(v[peak] - v[peak:].min())
+    out = {'final': float(v[-1]), 'peak': float(v[peak]), 'drop_from_peak': drop, 'collapsed': drop > collapse}
     if not len(hit): return {**out, 'mastered_at': None, 'min_after_mastery': np.nan, 'frac_below_floor': np.nan}
     after = v[hit[0]:]
-    return {**out, 'mastered_at': int(steps[hit[0]]), 'min_after_mastery': after.min(), 'frac_below_floor': float((after < floor).mean())}
+    return {**out, 'mastered_at': int(steps[hit[0]]), 'min_after_mastery': float(after.min()), 'frac_below_floor': float((after < floor).mean())}

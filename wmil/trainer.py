@@ -98,7 +98,7 @@ def _collect(self:Trainer, grad:bool)->dict:
                          episode_success=st.episode_success, correct=st.correct_action).items(): roll[k].append(v)
     return {k: torch.stack(v) for k, v in roll.items()}
 
-# %% ../nbs/06_trainer.ipynb #1d6988f9
+# %% ../nbs/06_trainer.ipynb #075eaad4
 @patch
 def _rewards(self:Trainer, r:dict)->torch.Tensor:
     "Scalarise the reward vector: fixed weights, or weights on components scaled by their running RMS (per seed)."
@@ -114,7 +114,8 @@ def _learn_step(self:Trainer, loss:torch.Tensor)->torch.Tensor:
     "One optimiser update from per-seed losses; returns each seed's gradient norm before clipping."
     self.flat.zero_grad()
     loss.sum().backward() # seeds share no parameters, so each seed's gradient is that of its own loss
-    grad_norm = self.flat.clip_grad_norm_(self.cfg.max_grad_norm)
+    grad_norm, cfg = self.flat.clip_grad_norm_(self.cfg.max_grad_norm), self.cfg
+    if cfg.lr_schedule != 'constant': self.opt.param_groups[0]['lr'] = cfg.lr * lr_factor(cfg.lr_schedule, self.step, cfg.total_steps, cfg.lr_final)
     self.opt.step()
     return grad_norm
 
