@@ -23,13 +23,19 @@ def test_short_run_files_and_rows(tmp_path):
 
 def test_resume_matches_straight_run(tmp_path):
     a, b = tmp_path/'straight', tmp_path/'resumed'
-    common = ['--task', 'sequence_next', '--batch-size', 16, '--seed', 2, '--quiet']
+    common = ['--task', 'sequence_next', '--batch-size', 16, '--seed', 2, '--quiet', '--lr-schedule', 'constant'] # a run that will be extended
     assert wmil_train('--total-steps', 120, '--log-dir', a, *common).returncode == 0
     assert wmil_train('--total-steps', 60, '--log-dir', b, *common).returncode == 0
     p = wmil_train('--resume', b, '--total-steps', 120, '--quiet')
     assert p.returncode == 0, p.stderr
     assert strip_timing(last_row(b)) == strip_timing(last_row(a))
     assert [r['step'] for r in rows(b)] == [1, 60, 100, 120]
+
+def test_extending_a_decaying_schedule_says_so(tmp_path):
+    d = tmp_path/'cos'
+    assert wmil_train('--total-steps', 20, '--log-dir', d, '--batch-size', 8, '--quiet').returncode == 0
+    p = wmil_train('--resume', d, '--total-steps', 30, '--quiet')
+    assert p.returncode == 0 and 'stretches the rest of the schedule' in p.stderr, p.stderr
 
 def test_multi_seed_rows(tmp_path):
     d = tmp_path/'multi'

@@ -109,7 +109,7 @@ def _summary(rows:list)->str:
     lines += [f"{s:>6} {r['step']:>7} " + ' '.join(f'{r[k]:>14.4f}' for k in keys) for s, r in last.items()]
     return '\n'.join(lines)
 
-# %% ../nbs/07_cli.ipynb #7b0477b8
+# %% ../nbs/07_cli.ipynb #5e38e188
 def train_main(argv:list|None=None)->int:
     "Run `wmil-train`; return the exit status."
     p = train_parser()
@@ -123,6 +123,9 @@ def train_main(argv:list|None=None)->int:
             target = args.total_steps or tr.cfg.total_steps
             if target <= tr.step: p.error(f"--total-steps {target} must exceed the {tr.step} steps the run in {args.resume} already has")
             if target != tr.cfg.total_steps:
+                if tr.cfg.lr_schedule != 'constant':
+                    print(f"note: the learning rate follows a {tr.cfg.lr_schedule} decay to update {tr.cfg.total_steps}; extending the run to {target} "
+                          "stretches the rest of the schedule, so it will not match a run trained to that length from the start", file=sys.stderr)
                 tr.cfg.total_steps = target
                 save_config(tr.cfg, tr.log_dir/'config.yaml')
         else:
