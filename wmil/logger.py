@@ -38,7 +38,7 @@ class MetricsRing:
         idx = [(step - 1 - i) % self.window for i in range(min(n, step, self.window))]
         return self.data[idx].double().sum(0).cpu() # float64: the sums do not depend on how many metrics there are
 
-# %% ../nbs/05d_logger.ipynb #af368133
+# %% ../nbs/05d_logger.ipynb #b195e238
 def update_metrics(r:dict, # the rollout: goal, pred, success, scored, episode_success, truncated
                    L:dict, # per-seed losses: entropy, policy, world_model, grad_norm (and value, approx_kl, clip_fraction)
                    baseline:torch.Tensor, # REINFORCE's running baseline `[S]`
@@ -46,11 +46,10 @@ def update_metrics(r:dict, # the rollout: goal, pred, success, scored, episode_s
     "One update's per-seed metrics, by name."
     zeros, sums = torch.zeros_like(baseline), lambda x: x.float().sum((0, 2))
     with torch.no_grad():
-        s, adv = r['scored'], L['adv'].detach()
-        p = r['logits'].detach().softmax(-1).gather(-1, r['correct'][..., None]).squeeze(-1)
-        diag = {'charts/value': r['values'].detach().mean((0, 2)), 'unscored': sums(~s), 'p_correct_sum': sums(p * s),
-                'adv_scored_sum': sums(adv * s), 'adv_scored_sq': sums(adv.pow(2) * s),
-                'adv_unscored_sum': sums(adv * ~s), 'adv_unscored_sq': sums(adv.pow(2) * ~s)}
+        s, u, adv = r['scored'], ~r['scored'], L['adv'].detach()
+        adv2, p = adv.pow(2), r['logits'].detach().softmax(-1).gather(-1, r['correct'][..., None]).squeeze(-1)
+        diag = {'charts/value': r['values'].detach().mean((0, 2)), 'unscored': sums(u), 'p_correct_sum': sums(p * s),
+                'adv_scored_sum': sums(adv * s), 'adv_scored_sq': sums(adv2 * s), 'adv_unscored_sum': sums(adv * u), 'adv_unscored_sq': sums(adv2 * u)}
     return {**diag, 'charts/entropy': L['entropy'], 'losses/policy': L['policy'], 'losses/world_model': L['world_model'],
             'losses/value': L.get('value', zeros), 'rewards/goal': r['goal'].mean((0, 2)), 'rewards/pred': r['pred'].mean((0, 2)),
             'losses/grad_norm': L['grad_norm'], 'charts/baseline': baseline, 'losses/approx_kl': L.get('approx_kl', zeros),
