@@ -53,12 +53,12 @@ class SymbolicEnv:
     @property
     def state_dim(self): return self.task.state_dim
 
-# %% ../nbs/03_env.ipynb #f7666e98
+# %% ../nbs/03_env.ipynb #be62fd45
 @torch.no_grad()
 @patch
-def _draws(self:SymbolicEnv, purpose:int, n:int):
+def _draws(self:SymbolicEnv, purpose:int, n:int, k:int|None=None):
     key = fold(self.key, purpose, n)
-    return uniform(key, self.batch_shape[self.key.dim():] + (self.task.n_draws,))
+    return uniform(key, self.batch_shape[self.key.dim():] + (k or self.task.n_draws,))
 
 @patch
 def reset(self:SymbolicEnv,
@@ -80,7 +80,7 @@ def reset(self:SymbolicEnv,
     self.history[..., -1, :], self.mask[..., -1] = obs, True
     return obs
 
-# %% ../nbs/03_env.ipynb #b1b147d1
+# %% ../nbs/03_env.ipynb #f6894800
 def _check_action(self:SymbolicEnv, action):
     if not isinstance(action, torch.Tensor) or action.dtype not in (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8):
         raise ValueError(f"action must be an integer tensor of shape {tuple(self.batch_shape)}, got {type(action).__name__} {getattr(action, 'dtype', '')}")
@@ -102,7 +102,9 @@ def step(self:SymbolicEnv,
     action = action.long()
     self.n += 1
     correct = self.task.correct_action(self.state)
-    c = self.parent.respond(self.state, action, self._draws(Purpose.STEP, self.n), predicted)
+    u = self._draws(Purpose.STEP, self.n)
+    if self.parent.n_draws: u = torch.cat([u, self._draws(Purpose.PARENT, self.n, self.parent.n_draws)], -1) # the parent's own, after the task's
+    c = self.parent.respond(self.state, action, u, predicted)
     self.t += 1
     truncated = self.t >= self.time_limit
     ep_success = self.ep_success | c.success
@@ -116,12 +118,13 @@ def step(self:SymbolicEnv,
     self.mask = torch.cat([self.mask[..., 1:] & keep, torch.ones_like(keep)], -1)
     return EnvStep(obs, c.obs, c.reward, c.success, truncated, correct, c.scored, ep_success)
 
-# %% ../nbs/03_env.ipynb #0bc05795
+# %% ../nbs/03_env.ipynb #b0924819
 @patch
 def state_dict(self:SymbolicEnv)->dict:
     "Everything needed to continue these episodes exactly."
     return {'seeds': list(self.seeds), 'n': self.n, 'state': {k: v.clone() for k, v in self.state.items()},
-            't': self.t.clone(), 'history': self.history.clone(), 'mask': self.mask.clone(), 'ep_success': self.ep_success.clone()}
+            't': self.t.clone(), 'history': self.history.clone(), 'mask': self.mask.clone(), 'ep_success': self.ep_success.clone(),
+            'parent': self.parent.state_dict()}
 
 @patch
 def load_state_dict(self:SymbolicEnv, sd:dict):
@@ -133,6 +136,7 @@ def load_state_dict(self:SymbolicEnv, sd:dict):
     to = lambda x: x.to(self.device, copy=True)
     self.state = {k: to(v) for k, v in sd['state'].items()}
     self.t, self.history, self.mask, self.ep_success = to(sd['t']), to(sd['history']), to(sd['mask']), to(sd['ep_success'])
+    self.parent.load_state_dict(sd.get('parent', {}))
 
 # %% ../nbs/03_env.ipynb #aa84edd4
 class WMILGymEnv(gym.Env):

@@ -42,14 +42,15 @@ def fold(key:torch.Tensor, # key(s) to derive from
         key = hash32(key ^ h)
     return key
 
-# %% ../nbs/00_rng.ipynb #378d82b1
+# %% ../nbs/00_rng.ipynb #84a89235
 @unique
 class Purpose(IntEnum):
     "What a stream of draws is for: the first integer folded into a seed's key."
     RESET = 1 # the environment's initial states (`wmil.env`)
-    STEP = 2 # the environment's transitions and the parent's draws
+    STEP = 2 # the environment's transitions (the task's draws)
     ACT = 3 # the baby's exploration noise while collecting rollouts (`wmil.trainer`)
     MINIBATCH = 4 # PPO's per-seed minibatch shuffles
+    PARENT = 5 # a parent's own draws (`NoisyParent`'s flips), separate so that the task's stay those of the rule-based parent
     PROBE = 7 # the probing rollouts' policy (`wmil.probing`)
 
 # %% ../nbs/00_rng.ipynb #eb416f39
