@@ -22,9 +22,10 @@ setuptools.setup(
                  f"Natural Language :: {cfg['language']}", 'Programming Language :: Python :: 3'],
     python_requires=f">={cfg['min_python']}",
     packages=setuptools.find_packages(include=['wmil', 'wmil.*']),
-    package_data={'wmil': ['configs/*.yaml']}, include_package_data=True,
+    package_data={'wmil': ['configs/*.yaml', 'prompts/*.yaml']}, include_package_data=True,
     install_requires=reqs('requirements'),
-    extras_require={'dev': reqs('dev_requirements'), 'tensorboard': reqs('tensorboard_requirements')},
+    extras_require={'dev': reqs('dev_requirements'), 'tensorboard': reqs('tensorboard_requirements'),
+                    'llm': reqs('llm_requirements'), 'llm-server': reqs('llm_server_requirements')},
     entry_points={'console_scripts': cfg['console_scripts'].split(),
                   'nbdev': [f"{cfg['lib_path']}={cfg['lib_path']}._modidx:d"]},
     zip_safe=False)

@@ -4,10 +4,10 @@
 
 # %% auto #0
 __all__ = ['CURRICULA', 'DEFAULT_CONFIG', 'ConfigError', 'TaskFields', 'RunFields', 'ModelFields', 'AlgoFields',
-           'CurriculumFields', 'LogFields', 'Config', 'task_of', 'model_of', 'curriculum_spec', 'atomic_write_text',
-           'config_from_dict', 'load_config', 'save_config', 'resolve_device']
+           'CurriculumFields', 'ParentFields', 'LogFields', 'Config', 'task_of', 'model_of', 'parent_of',
+           'curriculum_spec', 'atomic_write_text', 'config_from_dict', 'load_config', 'save_config', 'resolve_device']
 
-# %% ../nbs/05b_config.ipynb #fd0b60f6
+# %% ../nbs/05b_config.ipynb #7821bc2e
 import math, os
 from dataclasses import dataclass, field, fields, asdict
 from pathlib import Path
@@ -16,6 +16,7 @@ import yaml
 from fastcore.basics import patch
 from .tasks import *
 from .parent import *
+from .llm_parent import *
 from .model import *
 
 # %% ../nbs/05b_config.ipynb #edf3db2c
@@ -49,7 +50,7 @@ class ModelFields:
     n_heads: int = 4 # attention heads
     ffn_dim: int = 256 # width of each block's MLP
 
-# %% ../nbs/05b_config.ipynb #d56139c3
+# %% ../nbs/05b_config.ipynb #ad2f34f5
 @dataclass
 class AlgoFields:
     "How the baby learns."
@@ -82,6 +83,25 @@ class CurriculumFields:
     curriculum_min_steps: int = 500 # updates at a level before it can be mastered
     curriculum_mix: float = 0.0 # fraction of trials that rehearse easier levels (tasks with a `mix` knob)
 
+# %% ../nbs/05b_config.ipynb #2abe4db6
+@dataclass
+class ParentFields:
+    "Who judges the baby's actions. Success is always measured against the task's true rule, whoever the parent is."
+    parent: str = 'deterministic' # 'deterministic' (the rule), 'noisy' (the rule with random flips) or 'llm' (a language model judges)
+    parent_noise: float = 0.0 # noisy: probability of flipping each scored judgement
+    parent_fnr: float|None = None # noisy: probability that a right action goes unrewarded (None: parent_noise)
+    parent_fpr: float|None = None # noisy: probability that a wrong action is rewarded (None: parent_noise)
+    llm_backend: str = 'local' # 'local' (transformers, in-process) or 'openai' (any OpenAI-compatible server)
+    llm_model: str = '' # local: a model folder or .gguf file ('' = the bundled SmolLM2-135M-Instruct); openai: the server's model name
+    llm_base_url: str = '' # openai: e.g. http://127.0.0.1:8080/v1 ('' = $WMIL_LLM_BASE_URL); the key is read from $WMIL_LLM_API_KEY only
+    llm_template: str = '' # the prompt variant in wmil/prompts/TASK.yaml ('' = the task's default)
+    llm_answer: str = 'logprobs' # openai: read the answer from 'logprobs' or from validated 'json'
+    llm_threshold: float|None = None # yes where log p(yes) - log p(no) exceeds this (None: the template's, calibrated for the bundled model)
+    llm_fallback: str = 'error' # when the model cannot answer: 'error' (stop) or 'rule' (the rule's reward, counted in parent/fallbacks)
+    llm_cache: str = '' # the judgement cache, an SQLite file ('' = $WMIL_CACHE_DIR/llm_judgements.sqlite, else ~/.cache/wmil/)
+    llm_timeout: float = 30.0 # openai: seconds per request
+    llm_retries: int = 2 # openai: further tries after a timeout, a refused connection or a server error
+
 @dataclass
 class LogFields:
     "What is written, and how often."
@@ -89,24 +109,26 @@ class LogFields:
     checkpoint_every: int = 1000 # updates between checkpoints (and one at the end)
     tensorboard: bool = True # also write TensorBoard events when `tensorboard` is installed
 
-# %% ../nbs/05b_config.ipynb #911055e3
+# %% ../nbs/05b_config.ipynb #af3e6941
 @dataclass
-class Config(LogFields, CurriculumFields, AlgoFields, ModelFields, RunFields, TaskFields):
+class Config(LogFields, ParentFields, CurriculumFields, AlgoFields, ModelFields, RunFields, TaskFields):
     "Everything that defines a WMIL training run."
     def __post_init__(self): self._validate()
 
-# %% ../nbs/05b_config.ipynb #f6a9830c
+# %% ../nbs/05b_config.ipynb #aaf0236f
 _POS_INT = ('num_actions', 'time_limit', 'total_steps', 'batch_size', 'rollout_len', 'context_len', 'hidden_dim', 'n_layers',
             'n_heads', 'ffn_dim', 'log_every', 'checkpoint_every', 'ppo_epochs', 'ppo_minibatches', 'curriculum_min_steps')
 _NONNEG = ('gamma', 'entropy_coef', 'world_model_coef', 'value_coef', 'max_grad_norm', 'lr', 'baseline_decay')
-_UNIT = ('gae_lambda', 'clip_coef', 'curriculum_threshold', 'curriculum_mix', 'lr_final')
+_UNIT = ('gae_lambda', 'clip_coef', 'curriculum_threshold', 'curriculum_mix', 'lr_final', 'parent_noise')
 _CHOICES = {'device': ('auto', 'cpu', 'cuda'), 'algo': ('reinforce', 'ppo'), 'reward_scaling': ('fixed', 'adaptive'),
-            'baseline': ('running', 'value'), 'policy_steps': ('all', 'scored'), 'lr_schedule': ('constant', 'linear', 'cosine')}
+            'baseline': ('running', 'value'), 'policy_steps': ('all', 'scored'), 'lr_schedule': ('constant', 'linear', 'cosine'),
+            'parent': ('deterministic', 'noisy', 'llm'), 'llm_backend': ('local', 'openai'), 'llm_answer': ('logprobs', 'json'),
+            'llm_fallback': ('error', 'rule')}
 
 def _is_int(v): return isinstance(v, int) and not isinstance(v, bool)
 def _is_num(v): return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
-# %% ../nbs/05b_config.ipynb #a51f6115
+# %% ../nbs/05b_config.ipynb #0a848796
 def _check_numbers(cfg):
     for k in _POS_INT:
         v = getattr(cfg, k)
@@ -120,6 +142,11 @@ def _check_numbers(cfg):
     if not 0 < cfg.lr: raise ConfigError(f"lr must be positive, got {cfg.lr!r}")
     if not 0 < cfg.baseline_decay <= 1: raise ConfigError(f"baseline_decay must be in (0, 1], got {cfg.baseline_decay!r}")
     if cfg.gamma > 1: raise ConfigError(f"gamma must be in [0, 1], got {cfg.gamma!r}")
+    for k in ('parent_fnr', 'parent_fpr'):
+        v = getattr(cfg, k)
+        if v is not None and not (_is_num(v) and 0 <= v <= 1): raise ConfigError(f"{k} must be a number in [0, 1] or null, got {v!r}")
+    if not ((cfg.llm_threshold is None or _is_num(cfg.llm_threshold)) and _is_num(cfg.llm_timeout) and cfg.llm_timeout > 0 and _is_int(cfg.llm_retries) and cfg.llm_retries >= 0):
+        raise ConfigError(f"llm_threshold must be a number or null, llm_timeout positive, llm_retries a non-negative integer; got {cfg.llm_threshold!r}, {cfg.llm_timeout!r}, {cfg.llm_retries!r}")
     if cfg.hidden_dim % cfg.n_heads: raise ConfigError(f"hidden_dim ({cfg.hidden_dim}) must be divisible by n_heads ({cfg.n_heads})")
 
 # %% ../nbs/05b_config.ipynb #f07d5e1b
@@ -134,7 +161,7 @@ def _check_choices(cfg):
     bad = [k for k in cfg.reward_weights if k not in RewardVector.components()]
     if bad: raise ConfigError(f"unknown reward component(s) {', '.join(map(str, bad))} in reward_weights; valid: {', '.join(RewardVector.components())}")
 
-# %% ../nbs/05b_config.ipynb #915a318d
+# %% ../nbs/05b_config.ipynb #44108ccf
 def _check_task(cfg):
     if not isinstance(cfg.task_params, dict): raise ConfigError(f"task_params must be a mapping, got {cfg.task_params!r}")
     if 'n_symbols' in cfg.task_params: raise ConfigError("set the number of symbols with num_actions, not task_params.n_symbols")
@@ -144,6 +171,9 @@ def _check_task(cfg):
     if cfg.algo == 'ppo' and n < 2 * cfg.ppo_minibatches:
         raise ConfigError(f"ppo needs at least 2 samples per minibatch: batch_size * rollout_len ({n}) < 2 * ppo_minibatches ({cfg.ppo_minibatches})")
     if cfg.curriculum: curriculum_spec(cfg)
+    if cfg.parent == 'llm':
+        try: check_template(load_template(cfg.task, cfg.llm_template), task_of(cfg))
+        except LLMError as e: raise ConfigError(str(e)) from None
 
 # %% ../nbs/05b_config.ipynb #8882f8a3
 @patch
@@ -154,7 +184,7 @@ def _validate(self:Config):
         self.task_params['sequence'] = list(self.task_params['sequence'])
     _check_numbers(self); _check_choices(self); _check_task(self)
 
-# %% ../nbs/05b_config.ipynb #d46c7a23
+# %% ../nbs/05b_config.ipynb #3b85c5ef
 def task_of(cfg:Config, **knobs):
     "The task `cfg` trains on; `knobs` override its `task_params`."
     return make_task(cfg.task, n_symbols=cfg.num_actions, **{**cfg.task_params, **knobs})
@@ -162,6 +192,13 @@ def task_of(cfg:Config, **knobs):
 def model_of(cfg:Config, task)->BabyModel:
     "A randomly initialised baby with `cfg`'s architecture, sized for `task`."
     return BabyModel(task.state_dim, task.n_actions, cfg.hidden_dim, cfg.n_layers, cfg.n_heads, cfg.ffn_dim, cfg.context_len)
+
+def parent_of(cfg:Config, task, device='cpu')->Parent:
+    "The parent `cfg` asks for, judging `task` (an LLM parent loads its model here)."
+    if cfg.parent == 'noisy': return NoisyParent(task, cfg.parent_noise, cfg.parent_fnr, cfg.parent_fpr)
+    if cfg.parent == 'deterministic': return DeterministicParent(task)
+    return make_llm_parent(task, cfg.llm_backend, cfg.llm_model, cfg.llm_base_url, cfg.llm_template, cfg.llm_threshold, cfg.llm_fallback,
+                           cfg.llm_answer, cfg.llm_cache, cfg.llm_timeout, cfg.llm_retries, str(device))
 
 # %% ../nbs/05b_config.ipynb #9a00210c
 CURRICULA = {'delayed_recall': ('delay', [1, 2, 4, 6, 8])}

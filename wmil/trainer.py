@@ -27,7 +27,7 @@ from .curriculum import *
 from .checkpoint import *
 _all_ = ['Config', 'ConfigError', 'CheckpointError', 'load_config'] # so that `from wmil.trainer import *` gives what a run needs
 
-# %% ../nbs/06_trainer.ipynb #3c6ac4fd
+# %% ../nbs/06_trainer.ipynb #d3571fa9
 class Trainer:
     "Trains one baby per seed in `cfg.seeds`, all as one batched computation."
     def __init__(self,
@@ -40,8 +40,8 @@ class Trainer:
         self.device = resolve_device(cfg.device)
         self.task = task_of(cfg)
         self.curriculum = Curriculum(cfg, self.task, self.device) if cfg.curriculum else None
-        self.env = SymbolicEnv(self.task, batch_size=cfg.batch_size, seeds=cfg.seeds, time_limit=cfg.time_limit,
-                               context_len=cfg.context_len, device=self.device)
+        self.env = SymbolicEnv(self.task, parent_of(cfg, self.task, self.device), batch_size=cfg.batch_size, seeds=cfg.seeds,
+                               time_limit=cfg.time_limit, context_len=cfg.context_len, device=self.device)
         self._init_babies()
         self._init_state()
         self.log_dir = None if log_dir is None else Path(log_dir)
@@ -185,7 +185,7 @@ def metric(self:Trainer,
     if name not in vals: raise KeyError(f"unknown metric {name!r}; known: {', '.join(vals)}")
     return vals[name]
 
-# %% ../nbs/06_trainer.ipynb #248012ec
+# %% ../nbs/06_trainer.ipynb #8d41c131
 @patch
 def _rows(self:Trainer, rate:float)->list:
     "A metrics row per seed, over the trailing window."
@@ -196,7 +196,7 @@ def _rows(self:Trainer, rate:float)->list:
     none = [None] * self.n_seeds # row-time diagnostics (`wmil.optim`)
     vals.update({'diag/adam_v': adam_scale(self.opt, self.flat.data) or none, 'diag/wm_grad_share': self.grad_share or none})
     return [{'step': self.step, 'seed': seed, 'charts/env_steps': env_steps, **{k: v[i] for k, v in vals.items()},
-             **task_columns(self.task.params(), i), **(self.curriculum.columns(i) if self.curriculum else {}), **perf}
+             **task_columns(self.task.params(), i), **(self.curriculum.columns(i) if self.curriculum else {}), **self.env.parent.columns(i), **perf}
             for i, seed in enumerate(cfg.seeds)]
 
 @patch
