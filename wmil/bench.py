@@ -4,11 +4,11 @@
 
 # %% auto #0
 __all__ = ['TUNED', 'timed', 'matmul_flops', 'plain_loop', 'trainer_update', 'update_flops', 'env_steps_per_second',
-           'gym_steps_per_second', 'time_to_success', 'sb3_time_to_success', 'run_benchmarks', 'markdown_table',
-           'machine', 'bench_main', 'main']
+           'gym_steps_per_second', 'time_to_success', 'sb3_time_to_success', 'parent_speeds', 'run_benchmarks',
+           'markdown_table', 'machine', 'bench_main', 'main']
 
-# %% ../nbs/08_bench.ipynb #d5dac9ed
-import argparse, json, math, platform, sys, time
+# %% ../nbs/08_bench.ipynb #a9ea5005
+import argparse, json, math, platform, sys, tempfile, time
 from pathlib import Path
 import torch
 from torch.utils.flop_counter import FlopCounterMode
@@ -17,6 +17,7 @@ from .env import SymbolicEnv, WMILGymEnv
 from .model import BabyModel
 from .config import Config
 from .trainer import Trainer
+from .llm_parent import LLMError, audit
 
 # %% ../nbs/08_bench.ipynb #277c17ce
 def _sync(device):
@@ -132,7 +133,20 @@ def _rec(name, value, unit, baseline=None, baseline_name=None, note='', lower_is
     if note: r['note'] = note
     return r
 
-# %% ../nbs/08_bench.ipynb #24d842d7
+# %% ../nbs/08_bench.ipynb #9a11d975
+def parent_speeds(device='cpu', n:int=300)->list:
+    "Updates/s with each kind of parent, in one process, each against the rule-based parent's."
+    det = 1 / timed(trainer_update(1, 64, 8, device).train_step, n, 3, device)
+    out = [_rec('wmil_parent_deterministic_updates', det, 'updates/s')]
+    for name, kw in [('noisy', {'parent': 'noisy', 'parent_noise': 0.2}),
+                     ('llm_warm_cache', {'parent': 'llm', 'llm_cache': str(Path(tempfile.mkdtemp())/'judgements.sqlite')})]:
+        try: tr = trainer_update(1, 64, 8, device, **kw)
+        except LLMError as e: out.append(_rec(f'wmil_parent_{name}_updates', None, 'updates/s', note=f'skipped: {e}')); continue
+        if name.startswith('llm'): audit(tr.env.parent.judge) # every (state, action) judged once: the cache is warm
+        out.append(_rec(f'wmil_parent_{name}_updates', 1 / timed(tr.train_step, n, 3, device), 'updates/s', det, 'wmil_parent_deterministic_updates'))
+    return out
+
+# %% ../nbs/08_bench.ipynb #bd77ccd0
 def run_benchmarks(device='cpu', quick:bool=False, emit=None)->list:
     "Measure every figure; call `emit(record)` as each one is ready."
     out, emit = [], emit or (lambda r: None)
@@ -158,6 +172,7 @@ def run_benchmarks(device='cpu', quick:bool=False, emit=None)->list:
         base = base or sec
         add(_rec(f'wmil_{S}seeds_b64_ctx8_wall_per_update', sec * 1e3, 'ms', base * 1e3, '1 seed ms/update',
                  note=f'{S * 64 / sec:,.0f} transitions/s over all seeds'))
+    for r in parent_speeds(device, n): add(r)
     sb3 = None if quick else sb3_time_to_success()
     if sb3: add(_rec('sb3_ppo_time_to_95pct', sb3['seconds'], 's', note=f"{sb3['env_steps']:,} transitions"))
     for name, cfg in [('default', {}), ('tuned', TUNED)]:
