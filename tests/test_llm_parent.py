@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 from conftest import wmil_train, rows, last_row, ROOT
 
+if os.environ.get('CI'): import transformers, gguf, llama_cpp.server # CI installs the extras: a missing one fails here, it is not skipped
 pytest.importorskip('transformers', reason='needs the [llm] extra: pip install -e ".[llm]"')
 from wmil.llm_parent import *
 from wmil.llm_parent import _parse_json_answer
@@ -127,3 +128,18 @@ def test_kill_9_then_resume_keeps_cache_and_asks_nothing_twice(server, tmp_path)
     after = sqlite3.connect(cache).execute('SELECT COUNT(*) FROM judgements').fetchone()[0]
     new_calls = last_row(d)['parent/model_calls'] - calls_at_checkpoint
     assert new_calls == after - before # every model call after the resume was a prompt the cache had never held
+
+WRITER = """
+import sys
+from wmil.llm_parent import JudgementCache
+c = JudgementCache(sys.argv[1])
+for i in range(200): c.put([(f'{sys.argv[2]}-{i}-{j}', float(i), 't', 'p') for j in range(5)])
+"""
+
+def test_cache_takes_concurrent_writers(tmp_path):
+    "Two processes filling one cache at once (as two seeds' runs or a sweep would): every answer lands, the database stays sound."
+    procs = [subprocess.Popen([sys.executable, '-c', WRITER, str(tmp_path/'c.sqlite'), name]) for name in ('a', 'b')]
+    assert [p.wait(120) for p in procs] == [0, 0]
+    db = sqlite3.connect(tmp_path/'c.sqlite')
+    assert db.execute('SELECT COUNT(*) FROM judgements').fetchone()[0] == 2 * 200 * 5
+    assert db.execute('PRAGMA integrity_check').fetchone()[0] == 'ok'
