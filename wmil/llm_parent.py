@@ -7,7 +7,8 @@ __all__ = ['VIEWS', 'HARD_LOGODDS', 'LLMError', 'prompt_dir', 'Template', 'load_
            'bundled_model', 'LocalLM', 'OpenAILM', 'default_cache_path', 'JudgementCache', 'Judge', 'LLMParent',
            'llm_backend', 'make_llm_parent', 'audit_items', 'judged_stats', 'best_threshold', 'audit']
 
-# %% ../nbs/02a_llm_parent.ipynb #730d3be6
+# %% ../nbs/02a_llm_parent.ipynb #b394b7cf
+from contextlib import contextmanager
 import hashlib, importlib, importlib.util, inspect, json, math, os, socket, sqlite3, sys, time, urllib.error, urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,7 +98,26 @@ def _need(module:str):
     try: return importlib.import_module(module)
     except ImportError: raise LLMError(f"the local LLM backend needs {module}; install it with: pip install -e \".[llm]\"") from None
 
-# %% ../nbs/02a_llm_parent.ipynb #3db76909
+# %% ../nbs/02a_llm_parent.ipynb #1459187e
+@contextmanager
+def _gguf_read_once():
+    "For one model load: parse the GGUF file once, build each tensor-name table once, show no dequantisation progress bar."
+    gguf = importlib.import_module('gguf') if importlib.util.find_spec('gguf') else None
+    gg = importlib.import_module('transformers.modeling_gguf_pytorch_utils')
+    saved = {(m, k): getattr(m, k) for m, k in ((gguf, 'GGUFReader'), (gguf, 'get_tensor_name_map'), (gg, 'tqdm')) if m is not None and hasattr(m, k)}
+    memo = {}
+    def once(f):
+        def g(*a, **kw):
+            key = (f, *map(str, a), *map(str, sorted(kw.items())))
+            if key not in memo: memo[key] = f(*a, **kw)
+            return memo[key]
+        return g
+    for (m, k), f in saved.items(): setattr(m, k, (lambda it, *_, **__: it) if k == 'tqdm' else once(f))
+    try: yield
+    finally:
+        for (m, k), f in saved.items(): setattr(m, k, f)
+
+# %% ../nbs/02a_llm_parent.ipynb #519e3cf5
 class LocalLM:
     "A causal LM run in-process with `transformers`; answers are scored by log-likelihood, never generated."
     backend = 'local'
@@ -112,12 +132,10 @@ class LocalLM:
         if path.suffix == '.gguf': _need('gguf')
         kw, folder = ({'gguf_file': path.name}, path.parent) if path.suffix == '.gguf' else ({}, path)
         tf.logging.set_verbosity_error(); tf.logging.disable_progress_bar()
-        self.tok = tf.AutoTokenizer.from_pretrained(folder, **kw)
+        with _gguf_read_once():
+            self.tok = tf.AutoTokenizer.from_pretrained(folder, **kw)
+            self.lm = tf.AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32, **kw).to(device).eval()
         if self.tok.pad_token is None: self.tok.pad_token = self.tok.eos_token
-        gg = importlib.import_module('transformers.modeling_gguf_pytorch_utils')
-        bar, gg.tqdm = gg.tqdm, (lambda it, **_: it) # no progress bar for the dequantisation (it would fill notebook outputs)
-        try: self.lm = tf.AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32, **kw).to(device).eval()
-        finally: gg.tqdm = bar
         self.model, self.device, self.batch_size = path.name, device, batch_size
         self.decoding = {'scoring': 'next-token log-likelihood', 'dtype': 'float32'}
 
