@@ -7,9 +7,9 @@ __all__ = ['VIEWS', 'HARD_LOGODDS', 'LLMError', 'prompt_dir', 'Template', 'load_
            'bundled_model', 'LocalLM', 'OpenAILM', 'default_cache_path', 'JudgementCache', 'Judge', 'LLMParent',
            'llm_backend', 'make_llm_parent', 'audit_items', 'judged_stats', 'best_threshold', 'audit']
 
-# %% ../nbs/02a_llm_parent.ipynb #b394b7cf
+# %% ../nbs/02a_llm_parent.ipynb #ea813f3e
 from contextlib import contextmanager
-import hashlib, importlib, importlib.util, inspect, json, math, os, socket, sqlite3, sys, time, urllib.error, urllib.request
+import hashlib, importlib, importlib.util, inspect, json, os, socket, sqlite3, sys, time, urllib.error, urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 import torch
@@ -266,7 +266,7 @@ def logodds(self:OpenAILM, prompts:list, answers:dict, chat:bool=False)->list:
             out.append(_logprob_logodds(top, answers))
     return out
 
-# %% ../nbs/02a_llm_parent.ipynb #25787dba
+# %% ../nbs/02a_llm_parent.ipynb #53988b54
 def default_cache_path()->Path:
     return Path(os.environ.get('WMIL_CACHE_DIR') or Path.home()/'.cache'/'wmil')/'llm_judgements.sqlite'
 
@@ -289,7 +289,9 @@ class JudgementCache:
         return out
     def put(self, rows:list):
         "Store `(key, logodds, template_id, prompt)` rows in one transaction."
-        with self.db: self.db.executemany('INSERT OR IGNORE INTO judgements VALUES (?, ?, ?, ?)', rows)
+        self.db.execute('BEGIN IMMEDIATE') # the connection is in autocommit mode: without this each row would be its own transaction
+        try: self.db.executemany('INSERT OR IGNORE INTO judgements VALUES (?, ?, ?, ?)', rows); self.db.execute('COMMIT')
+        except BaseException: self.db.execute('ROLLBACK'); raise
     def __len__(self): return self.db.execute('SELECT COUNT(*) FROM judgements').fetchone()[0]
 
 # %% ../nbs/02a_llm_parent.ipynb #b071d61e
@@ -328,7 +330,7 @@ def __call__(self:Judge, rows:list)->list:
         self.memo.update({r: cached[keys[r]] for r in new})
     return [self.memo[r] for r in rows]
 
-# %% ../nbs/02a_llm_parent.ipynb #32924cd9
+# %% ../nbs/02a_llm_parent.ipynb #7f0ff29d
 class LLMParent(Parent):
     "A parent whose goal reward is a language model's yes/no judgement; next states and success stay the task's rule."
     def __init__(self,
@@ -341,27 +343,28 @@ class LLMParent(Parent):
         super().__init__(task)
         self.judge, self.threshold, self.fallback = judge, (judge.tpl.threshold if threshold is None else threshold), fallback
         self.counts, self.warned = None, set() # per-seed cumulative queries, cache hits, fallbacks: `[seeds, 3]`
-    def _count(self, where:torch.Tensor, col:int):
-        n = where.reshape(-1, where.shape[-1]).sum(-1).double().cpu()
-        if self.counts is None: self.counts = torch.zeros(len(n), 3, dtype=torch.float64)
-        self.counts[:, col] += n
+    def _count(self, *masks):
+        "Add each seed's count of each mask (queries, cache hits, fallbacks) to the run's totals."
+        n = torch.stack(masks, -1).reshape(-1, masks[0].shape[-1], len(masks)).sum(1).double().cpu()
+        self.counts = n if self.counts is None else self.counts + n
 
-# %% ../nbs/02a_llm_parent.ipynb #b57deb6c
+# %% ../nbs/02a_llm_parent.ipynb #ee5f1ec8
 @patch
 def consequence(self:LLMParent, state, action, u):
     nxt = self.task.transition(state, action, u)
     success, scored = self.task.success(state, action, nxt), self.task.scored(state)
-    rows = list(map(tuple, self.judge.rows(state, action)[scored].tolist()))
+    keys, inv = torch.unique(self.judge.rows(state, action)[scored], dim=0, return_inverse=True) # each distinct (state, reply) once
+    keys = list(map(tuple, keys.tolist()))
     goal, known = torch.zeros(success.shape, device=action.device), torch.zeros_like(scored)
     try:
-        goal[scored] = (torch.tensor(self.judge(rows), device=action.device) > self.threshold).float()
-        known[scored] = torch.tensor([r not in self.judge.asked for r in rows], dtype=torch.bool, device=scored.device)
+        goal[scored] = (torch.tensor(self.judge(keys), device=action.device) > self.threshold).float()[inv]
+        known[scored] = torch.tensor([k not in self.judge.asked for k in keys], dtype=torch.bool, device=scored.device)[inv]
         fell = torch.zeros_like(scored)
     except LLMError as e:
         if self.fallback == 'error': raise
         if str(e) not in self.warned: self.warned.add(str(e)); print(f"LLM parent fell back to the rule: {e}", file=sys.stderr, flush=True)
         goal, fell = success.float() * scored, scored
-    for col, where in enumerate((scored, known & ~fell, fell)): self._count(where, col)
+    self._count(scored, known & ~fell, fell)
     return nxt, goal, success
 
 # %% ../nbs/02a_llm_parent.ipynb #4c052712

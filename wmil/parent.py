@@ -68,7 +68,7 @@ class DeterministicParent(Parent):
         success = self.task.success(state, action, nxt)
         return nxt, success.float(), success
 
-# %% ../nbs/02_parent.ipynb #612588e2
+# %% ../nbs/02_parent.ipynb #d1409a77
 class NoisyParent(DeterministicParent):
     "A rule-based parent whose goal reward is flipped at random: probability `eps`, or `fnr` on right and `fpr` on wrong actions."
     n_draws = 1
@@ -86,8 +86,8 @@ class NoisyParent(DeterministicParent):
     def consequence(self, state, action, u):
         nxt, goal, success = super().consequence(state, action, u[..., :self.task.n_draws])
         flip = (u[..., self.task.n_draws] < torch.where(success, self.fnr, self.fpr)) & self.task.scored(state)
-        n = flip.reshape(-1, flip.shape[-1]).sum(-1).double().cpu()
-        self.flips = n if self.flips is None else self.flips + n
+        n = flip.reshape(-1, flip.shape[-1]).sum(-1) # kept on the device: no host sync in the training loop
+        self.flips = n if self.flips is None else self.flips.to(n.device) + n
         return nxt, torch.where(flip, 1 - goal, goal), success
     def columns(self, i): return {'parent/flips': int(self.flips[i]) if self.flips is not None else 0}
     def state_dict(self): return {'flips': self.flips}
