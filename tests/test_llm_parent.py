@@ -76,6 +76,16 @@ def test_train_with_server_parent_never_writes_the_key(server, tmp_path):
     leaked = [p for p in [*d.rglob('*'), *tmp_path.glob('cache.sqlite*')] if p.is_file() and KEY.encode() in p.read_bytes()]
     assert not leaked and KEY not in r.stdout + r.stderr, leaked
 
+def test_grading_budget_asks_the_server_within_budget(server, tmp_path):
+    "On a grading budget the LLM parent is asked about the chosen steps only: its queries equal the grading calls, which equal the budget."
+    d = tmp_path/'run'
+    r = train(['--parent', 'llm', '--llm-backend', 'openai', '--llm-base-url', server, '--llm-cache', tmp_path/'cache.sqlite', '--total-steps', 30,
+               '--batch-size', 16, '--grading-budget', 40, '--query-selection', 'disagreement', '--log-dir', d, '--quiet'], env_with(WMIL_LLM_API_KEY=KEY))
+    assert r.returncode == 0, r.stderr[-3000:]
+    row = last_row(d)
+    assert row['parent/grading_calls'] == row['parent/queries'] == 40 and row['parent/consequence_calls'] == 30 * 16
+    assert 0 < row['parent/model_calls'] <= 40 and row['budget/labelled'] == 40
+
 @pytest.mark.parametrize('why', ['wrong key', 'unreachable', 'timeout', 'missing model', 'missing extra'])
 def test_failures_are_one_line(server, tmp_path, why):
     d, args, env = tmp_path/'run', ['--parent', 'llm', '--llm-backend', 'openai', '--llm-cache', tmp_path/'c.sqlite', '--total-steps', 5, '--quiet'], env_with(WMIL_LLM_API_KEY=KEY)

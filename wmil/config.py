@@ -4,8 +4,9 @@
 
 # %% auto #0
 __all__ = ['CURRICULA', 'DEFAULT_CONFIG', 'ConfigError', 'TaskFields', 'RunFields', 'ModelFields', 'AlgoFields',
-           'CurriculumFields', 'ParentFields', 'LogFields', 'Config', 'task_of', 'model_of', 'parent_of',
-           'curriculum_spec', 'atomic_write_text', 'config_from_dict', 'load_config', 'save_config', 'resolve_device']
+           'CurriculumFields', 'ParentFields', 'BudgetFields', 'LogFields', 'Config', 'task_of', 'model_of',
+           'parent_of', 'curriculum_spec', 'atomic_write_text', 'config_from_dict', 'load_config', 'save_config',
+           'resolve_device']
 
 # %% ../nbs/05b_config.ipynb #7821bc2e
 import math, os
@@ -83,7 +84,7 @@ class CurriculumFields:
     curriculum_min_steps: int = 500 # updates at a level before it can be mastered
     curriculum_mix: float = 0.0 # fraction of trials that rehearse easier levels (tasks with a `mix` knob)
 
-# %% ../nbs/05b_config.ipynb #2abe4db6
+# %% ../nbs/05b_config.ipynb #5991ad0c
 @dataclass
 class ParentFields:
     "Who judges the baby's actions. Success is always measured against the task's true rule, whoever the parent is."
@@ -103,32 +104,49 @@ class ParentFields:
     llm_retries: int = 2 # openai: further tries after a timeout, a refused connection or a server error
 
 @dataclass
+class BudgetFields:
+    "How many of its actions the baby may have judged, which, and what it learns from the rest (`wmil.budget`)."
+    grading_budget: int|None = None # grading calls per seed over the run, spread evenly (None: the parent grades every step)
+    query_selection: str = 'random' # which steps to grade: 'random', 'uncertainty' (reward-model entropy), 'disagreement' (ensemble variance) or 'gated' (only where the reward model is unsure)
+    query_pool: int = 10 # informed selection: the best b of a random pool of query_pool * b steps (PEBBLE's 10x)
+    gate_confidence: float = 0.9 # gated: ask only where the reward model's probability of its own answer is below this
+    unlabelled: str = 'reward_model' # ungraded steps: 'reward_model' (relabelled with the ensemble's mean prediction) or 'mask' (left out of the policy and value losses)
+    rm_heads: int = 5 # reward-model ensemble size (MLPs on the baby's hidden state, gradients stopped)
+    rm_hidden: int = 64 # width of each reward-model head
+    rm_lr: float = 0.001 # the reward model's Adam learning rate
+    rm_batch: int = 64 # labelled steps per reward-model step (drawn with replacement; each head weights them by its own bootstrap weights)
+    rm_steps: int = 1 # reward-model Adam steps per update
+    rm_buffer: int = 4096 # labelled steps kept per seed (the oldest dropped first)
+
+@dataclass
 class LogFields:
     "What is written, and how often."
     log_every: int = 100 # updates between metrics rows
     checkpoint_every: int = 1000 # updates between checkpoints (and one at the end)
     tensorboard: bool = True # also write TensorBoard events when `tensorboard` is installed
 
-# %% ../nbs/05b_config.ipynb #af3e6941
+# %% ../nbs/05b_config.ipynb #b81e42f4
 @dataclass
-class Config(LogFields, ParentFields, CurriculumFields, AlgoFields, ModelFields, RunFields, TaskFields):
+class Config(LogFields, BudgetFields, ParentFields, CurriculumFields, AlgoFields, ModelFields, RunFields, TaskFields):
     "Everything that defines a WMIL training run."
     def __post_init__(self): self._validate()
 
-# %% ../nbs/05b_config.ipynb #aaf0236f
+# %% ../nbs/05b_config.ipynb #6e0ee716
 _POS_INT = ('num_actions', 'time_limit', 'total_steps', 'batch_size', 'rollout_len', 'context_len', 'hidden_dim', 'n_layers',
-            'n_heads', 'ffn_dim', 'log_every', 'checkpoint_every', 'ppo_epochs', 'ppo_minibatches', 'curriculum_min_steps')
+            'n_heads', 'ffn_dim', 'log_every', 'checkpoint_every', 'ppo_epochs', 'ppo_minibatches', 'curriculum_min_steps',
+            'query_pool', 'rm_heads', 'rm_hidden', 'rm_batch', 'rm_steps', 'rm_buffer')
 _NONNEG = ('gamma', 'entropy_coef', 'world_model_coef', 'value_coef', 'max_grad_norm', 'lr', 'baseline_decay')
 _UNIT = ('gae_lambda', 'clip_coef', 'curriculum_threshold', 'curriculum_mix', 'lr_final', 'parent_noise')
 _CHOICES = {'device': ('auto', 'cpu', 'cuda'), 'algo': ('reinforce', 'ppo'), 'reward_scaling': ('fixed', 'adaptive'),
             'baseline': ('running', 'value'), 'policy_steps': ('all', 'scored'), 'lr_schedule': ('constant', 'linear', 'cosine'),
             'parent': ('deterministic', 'noisy', 'llm'), 'llm_backend': ('local', 'openai'), 'llm_answer': ('logprobs', 'json'),
-            'llm_fallback': ('error', 'rule')}
+            'llm_fallback': ('error', 'rule'), 'query_selection': ('random', 'uncertainty', 'disagreement', 'gated'),
+            'unlabelled': ('reward_model', 'mask')}
 
 def _is_int(v): return isinstance(v, int) and not isinstance(v, bool)
 def _is_num(v): return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
-# %% ../nbs/05b_config.ipynb #0a848796
+# %% ../nbs/05b_config.ipynb #759377b1
 def _check_numbers(cfg):
     for k in _POS_INT:
         v = getattr(cfg, k)
@@ -147,6 +165,11 @@ def _check_numbers(cfg):
         if v is not None and not (_is_num(v) and 0 <= v <= 1): raise ConfigError(f"{k} must be a number in [0, 1] or null, got {v!r}")
     if not ((cfg.llm_threshold is None or _is_num(cfg.llm_threshold)) and _is_num(cfg.llm_timeout) and cfg.llm_timeout > 0 and _is_int(cfg.llm_retries) and cfg.llm_retries >= 0):
         raise ConfigError(f"llm_threshold must be a number or null, llm_timeout positive, llm_retries a non-negative integer; got {cfg.llm_threshold!r}, {cfg.llm_timeout!r}, {cfg.llm_retries!r}")
+    g = cfg.grading_budget
+    if g is not None and not (_is_int(g) and g >= 0): raise ConfigError(f"grading_budget must be a non-negative integer or null (every step graded), got {g!r}")
+    if not (_is_num(cfg.rm_lr) and cfg.rm_lr > 0 and _is_num(cfg.gate_confidence) and 0.5 <= cfg.gate_confidence <= 1):
+        raise ConfigError(f"rm_lr must be positive and gate_confidence in [0.5, 1]; got {cfg.rm_lr!r}, {cfg.gate_confidence!r}")
+    if g is not None and cfg.algo != 'reinforce': raise ConfigError(f"grading_budget needs algo 'reinforce' (PPO on a budget is not built yet), got algo {cfg.algo!r}")
     if cfg.hidden_dim % cfg.n_heads: raise ConfigError(f"hidden_dim ({cfg.hidden_dim}) must be divisible by n_heads ({cfg.n_heads})")
 
 # %% ../nbs/05b_config.ipynb #f07d5e1b

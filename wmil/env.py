@@ -16,7 +16,7 @@ from .rng import *
 from .tasks import *
 from .parent import *
 
-# %% ../nbs/03_env.ipynb #5cc25d2d
+# %% ../nbs/03_env.ipynb #0b9e02c1
 @dataclass
 class EnvStep:
     "The result of one batched step."
@@ -28,6 +28,7 @@ class EnvStep:
     correct_action: torch.Tensor # int64 `[*batch]`: what the parent would have rewarded
     scored: torch.Tensor # bool `[*batch]`: the step counts towards the success rate
     episode_success: torch.Tensor # bool `[*batch]`: where `truncated`, whether the episode that just ended had any success
+    graded: torch.Tensor # bool `[*batch]`: the parent judged the action (elsewhere `reward.goal` is 0 and means unlabelled)
 
 # %% ../nbs/03_env.ipynb #bda4dbfe
 class SymbolicEnv:
@@ -80,7 +81,7 @@ def reset(self:SymbolicEnv,
     self.history[..., -1, :], self.mask[..., -1] = obs, True
     return obs
 
-# %% ../nbs/03_env.ipynb #f6894800
+# %% ../nbs/03_env.ipynb #f42f0f86
 def _check_action(self:SymbolicEnv, action):
     if not isinstance(action, torch.Tensor) or action.dtype not in (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8):
         raise ValueError(f"action must be an integer tensor of shape {tuple(self.batch_shape)}, got {type(action).__name__} {getattr(action, 'dtype', '')}")
@@ -95,6 +96,7 @@ def _check_action(self:SymbolicEnv, action):
 def step(self:SymbolicEnv,
          action:torch.Tensor, # int64 `[*batch]`
          predicted:torch.Tensor|None=None, # the baby's predicted next state, `[*batch, state_dim]`
+         grade:torch.Tensor|None=None, # bool `[*batch]`: the actions the parent should judge (None: all; `wmil.budget`)
          validate:bool=True, # check the actions (one host sync)
         )->EnvStep:
     "Apply one action per episode; restart episodes that reach the time limit."
@@ -104,7 +106,7 @@ def step(self:SymbolicEnv,
     correct = self.task.correct_action(self.state)
     u = self._draws(Purpose.STEP, self.n)
     if self.parent.n_draws: u = torch.cat([u, self._draws(Purpose.PARENT, self.n, self.parent.n_draws)], -1) # the parent's own, after the task's
-    c = self.parent.respond(self.state, action, u, predicted)
+    c = self.parent.respond(self.state, action, u, predicted, grade)
     self.t += 1
     truncated = self.t >= self.time_limit
     ep_success = self.ep_success | c.success
@@ -116,7 +118,7 @@ def step(self:SymbolicEnv,
     keep = ~truncated[..., None]  # windows of restarted episodes are cleared
     self.history = torch.cat([self.history[..., 1:, :] * keep[..., None], obs[..., None, :]], -2)
     self.mask = torch.cat([self.mask[..., 1:] & keep, torch.ones_like(keep)], -1)
-    return EnvStep(obs, c.obs, c.reward, c.success, truncated, correct, c.scored, ep_success)
+    return EnvStep(obs, c.obs, c.reward, c.success, truncated, correct, c.scored, ep_success, c.graded)
 
 # %% ../nbs/03_env.ipynb #b0924819
 @patch

@@ -348,39 +348,41 @@ class LLMParent(Parent):
         n = torch.stack(masks, -1).reshape(-1, masks[0].shape[-1], len(masks)).sum(1).double().cpu()
         self.counts = n if self.counts is None else self.counts + n
 
-# %% ../nbs/02a_llm_parent.ipynb #ee5f1ec8
+# %% ../nbs/02a_llm_parent.ipynb #2c31d457
 @patch
-def consequence(self:LLMParent, state, action, u):
+def consequence(self:LLMParent, state, action, u, grade=None):
     nxt = self.task.transition(state, action, u)
     success, scored = self.task.success(state, action, nxt), self.task.scored(state)
-    keys, inv = torch.unique(self.judge.rows(state, action)[scored], dim=0, return_inverse=True) # each distinct (state, reply) once
+    ask = scored if grade is None else scored & grade # the model is asked only about scored steps the learner wants graded
+    keys, inv = torch.unique(self.judge.rows(state, action)[ask], dim=0, return_inverse=True) # each distinct (state, reply) once
     keys = list(map(tuple, keys.tolist()))
-    goal, known = torch.zeros(success.shape, device=action.device), torch.zeros_like(scored)
+    goal, known = torch.zeros(success.shape, device=action.device), torch.zeros_like(ask)
     try:
-        goal[scored] = (torch.tensor(self.judge(keys), device=action.device) > self.threshold).float()[inv]
-        known[scored] = torch.tensor([k not in self.judge.asked for k in keys], dtype=torch.bool, device=scored.device)[inv]
-        fell = torch.zeros_like(scored)
+        goal[ask] = (torch.tensor(self.judge(keys), device=action.device) > self.threshold).float()[inv]
+        known[ask] = torch.tensor([k not in self.judge.asked for k in keys], dtype=torch.bool, device=ask.device)[inv]
+        fell = torch.zeros_like(ask)
     except LLMError as e:
         if self.fallback == 'error': raise
         if str(e) not in self.warned: self.warned.add(str(e)); print(f"LLM parent fell back to the rule: {e}", file=sys.stderr, flush=True)
-        goal, fell = success.float() * scored, scored
-    self._count(scored, known & ~fell, fell)
+        goal, fell = success.float() * ask, ask
+    self._count(ask, known & ~fell, fell)
     return nxt, goal, success
 
-# %% ../nbs/02a_llm_parent.ipynb #4c052712
+# %% ../nbs/02a_llm_parent.ipynb #b02fb4a1
 @patch
 def columns(self:LLMParent, i:int)->dict:
     "The `i`-th seed's parent counters, for its metrics rows."
     q, hits, fb = self.counts[i].tolist() if self.counts is not None else (0.0, 0.0, 0.0)
     j = self.judge
-    return {'parent/queries': int(q), 'parent/cache_hits': int(hits), 'parent/cache_hit_rate': hits / q if q else None,
+    return {**Parent.columns(self, i), 'parent/queries': int(q), 'parent/cache_hits': int(hits), 'parent/cache_hit_rate': hits / q if q else None,
             'parent/fallbacks': int(fb), 'parent/model_calls': j.model_calls,
             'parent/latency_ms': 1000 * j.model_s / j.model_calls if j.model_calls else None}
 
 @patch
-def state_dict(self:LLMParent)->dict: return {'counts': self.counts, 'model_calls': self.judge.model_calls, 'model_s': self.judge.model_s}
+def state_dict(self:LLMParent)->dict: return {**Parent.state_dict(self), 'counts': self.counts, 'model_calls': self.judge.model_calls, 'model_s': self.judge.model_s}
 @patch
 def load_state_dict(self:LLMParent, d:dict):
+    Parent.load_state_dict(self, d)
     self.counts, self.judge.model_calls, self.judge.model_s = d.get('counts'), d.get('model_calls', 0), d.get('model_s', 0.0)
 
 # %% ../nbs/02a_llm_parent.ipynb #b4e024e6

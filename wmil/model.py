@@ -120,14 +120,14 @@ def _repr_markdown_(self:BabyModel):
     rows = '\n'.join(f"| {k} | {v:,} | {shapes[k]} |" for k, v in g.items())
     return f"**BabyModel** ({g['total']:,} parameters)\n\n| part | parameters | shape |\n|---|---:|---|\n{rows}"
 
-# %% ../nbs/04_model.ipynb #09238dcb
+# %% ../nbs/04_model.ipynb #243ee342
 class BabyAct(nn.Module):
-    "Policy logits, value, sampled action and world-model prediction for one seed."
+    "Policy logits, value, sampled action, world-model prediction and the hidden state, for one seed."
     def __init__(self, model:BabyModel): super().__init__(); self.model = model
     def forward(self, history, mask, noise):
         out = self.model(history, mask)
         action = (out.logits.detach() + noise).argmax(-1)
-        return out.logits, out.value, action, self.model.predict_next(out.hidden, action)
+        return out.logits, out.value, action, self.model.predict_next(out.hidden, action), out.hidden
 
 class BabyEval(nn.Module):
     "Policy logits, value and world-model prediction for actions already taken."

@@ -27,7 +27,7 @@ class RewardVector:
         if bad: raise ValueError(f"unknown reward component(s) {', '.join(bad)}; valid: {', '.join(self.components())}")
         return sum(w * getattr(self, k) for k, w in weights.items())
 
-# %% ../nbs/02_parent.ipynb #bba5a648
+# %% ../nbs/02_parent.ipynb #4ccbb505
 @dataclass
 class Consequence:
     "What the parent says happened, batched."
@@ -36,39 +36,48 @@ class Consequence:
     reward: RewardVector
     success: torch.Tensor # bool: the action earned the goal reward
     scored: torch.Tensor # bool: this step counts towards the success rate
+    graded: torch.Tensor # bool: the parent judged this step (its goal reward is the parent's); elsewhere the goal reward is 0, unlabelled
 
 class Parent:
     "Gives the consequence of a batch of actions in a task."
-    def __init__(self, task:Task): self.task = task
-    def consequence(self, state:dict, action:torch.Tensor, u:torch.Tensor):
-        "Return `(next_state, goal_reward, success)`; `u` are the task's uniform draws."
+    def __init__(self, task:Task): self.task, self.calls = task, None # per-seed cumulative (grading, consequence) calls
+    def consequence(self, state:dict, action:torch.Tensor, u:torch.Tensor, grade:torch.Tensor|None=None):
+        "Return `(next_state, goal_reward, success)`; `u` are the task's uniform draws; judge only where `grade` (None: everywhere)."
         raise NotImplementedError
     def respond(self,
                 state:dict, # task state, batch shape `[...]`
                 action:torch.Tensor, # int64 actions, `[...]`
                 u:torch.Tensor, # uniform draws for the task's transition, `[..., task.n_draws]`
                 predicted:torch.Tensor|None=None, # the baby's predicted next raw state, `[..., state_dim]`
+                grade:torch.Tensor|None=None, # bool `[...]`: the steps whose goal reward is asked for (None: every step)
                )->Consequence:
-        "The consequence of `action` in `state`, with the reward vector."
-        nxt, goal, success = self.consequence(state, action, u)
+        "The consequence of `action` in `state`, with the reward vector; counts the grading and consequence calls."
+        nxt, goal, success = self.consequence(state, action, u, grade)
+        graded = torch.ones_like(success) if grade is None else grade
+        if grade is not None: goal = goal * grade
+        n = torch.stack([graded, torch.ones_like(graded)], -1).reshape(-1, graded.shape[-1], 2).sum(1) # `[seeds, 2]`, on the device
+        self.calls = n if self.calls is None else self.calls.to(n.device) + n
         obs = self.task.observe(nxt)
         pred = torch.zeros_like(goal) if predicted is None else (predicted.detach() - obs).pow(2).mean(-1)
-        return Consequence(nxt, obs, RewardVector(goal=goal, pred=pred), success, self.task.scored(state))
+        return Consequence(nxt, obs, RewardVector(goal=goal, pred=pred), success, self.task.scored(state), graded)
     def __repr__(self): return f"{type(self).__name__}({self.task!r})"
     n_draws = 0 # uniform draws per step the parent consumes itself (the env appends them to the task's)
-    def columns(self, i:int)->dict: return {} # the `i`-th seed's parent counters, for its metrics rows
-    def state_dict(self)->dict: return {} # counters a resumed run continues from
-    def load_state_dict(self, d:dict): pass
+    def columns(self, i:int)->dict:
+        "The `i`-th seed's parent counters, for its metrics rows."
+        g, c = self.calls[i].tolist() if self.calls is not None else (0, 0)
+        return {'parent/grading_calls': g, 'parent/consequence_calls': c}
+    def state_dict(self)->dict: return {'calls': self.calls} # counters a resumed run continues from
+    def load_state_dict(self, d:dict): self.calls = d.get('calls')
 
-# %% ../nbs/02_parent.ipynb #a847da0a
+# %% ../nbs/02_parent.ipynb #416aceb0
 class DeterministicParent(Parent):
     "A rule-based parent: the task's correct action earns goal reward 1, and the task's transition gives the next state."
-    def consequence(self, state, action, u):
+    def consequence(self, state, action, u, grade=None):
         nxt = self.task.transition(state, action, u)
         success = self.task.success(state, action, nxt)
         return nxt, success.float(), success
 
-# %% ../nbs/02_parent.ipynb #d1409a77
+# %% ../nbs/02_parent.ipynb #2c13fc5b
 class NoisyParent(DeterministicParent):
     "A rule-based parent whose goal reward is flipped at random: probability `eps`, or `fnr` on right and `fpr` on wrong actions."
     n_draws = 1
@@ -83,13 +92,14 @@ class NoisyParent(DeterministicParent):
         for k in ('fnr', 'fpr'):
             if not 0 <= getattr(self, k) <= 1: raise ValueError(f"{k} must be in [0, 1], got {getattr(self, k)!r}")
         self.flips = None # per-seed cumulative flips
-    def consequence(self, state, action, u):
+    def consequence(self, state, action, u, grade=None):
         nxt, goal, success = super().consequence(state, action, u[..., :self.task.n_draws])
         flip = (u[..., self.task.n_draws] < torch.where(success, self.fnr, self.fpr)) & self.task.scored(state)
+        if grade is not None: flip = flip & grade # only a judgement asked for can be wrong
         n = flip.reshape(-1, flip.shape[-1]).sum(-1) # kept on the device: no host sync in the training loop
         self.flips = n if self.flips is None else self.flips.to(n.device) + n
         return nxt, torch.where(flip, 1 - goal, goal), success
-    def columns(self, i): return {'parent/flips': int(self.flips[i]) if self.flips is not None else 0}
-    def state_dict(self): return {'flips': self.flips}
-    def load_state_dict(self, d): self.flips = d.get('flips')
+    def columns(self, i): return {**super().columns(i), 'parent/flips': int(self.flips[i]) if self.flips is not None else 0}
+    def state_dict(self): return {**super().state_dict(), 'flips': self.flips}
+    def load_state_dict(self, d): super().load_state_dict(d); self.flips = d.get('flips')
     def __repr__(self): return f"NoisyParent({self.task!r}, fnr={self.fnr}, fpr={self.fpr})"

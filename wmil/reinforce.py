@@ -29,7 +29,7 @@ def update_baseline(baseline:torch.Tensor, # `[S]`
     "Move each seed's baseline towards its mean return."
     return baseline + decay * (returns.mean((0, 2)) - baseline)
 
-# %% ../nbs/05_reinforce.ipynb #325e369e
+# %% ../nbs/05_reinforce.ipynb #fd05e9a7
 def reinforce_losses(logits:torch.Tensor, # `[T, S, B, n_actions]`
                      actions:torch.Tensor, # `[T, S, B]`
                      advantages:torch.Tensor, # `[T, S, B]`
@@ -38,16 +38,17 @@ def reinforce_losses(logits:torch.Tensor, # `[T, S, B, n_actions]`
                      values:torch.Tensor|None=None, # `[T, S, B]`
                      returns:torch.Tensor|None=None, # `[T, S, B]`
                      policy_mask:torch.Tensor|None=None, # bool `[T, S, B]`: the steps the policy loss averages over (None: all)
+                     value_mask:torch.Tensor|None=None, # bool `[T, S, B]`: the steps the value loss averages over (None: all)
                     )->dict: # name -> per-seed loss `[S]`
     "Per-seed REINFORCE, entropy, world-model (and value) losses."
     logp = logits.log_softmax(-1)
     logp_a = logp.gather(-1, actions[..., None]).squeeze(-1)
     pg = logp_a * advantages.detach()
-    pg = pg.mean((0, 2)) if policy_mask is None else (pg * policy_mask).sum((0, 2)) / policy_mask.sum((0, 2)).clamp(min=1)
-    out = {'policy': -pg,
+    masked_mean = lambda x, m: x.mean((0, 2)) if m is None else (x * m).sum((0, 2)) / m.sum((0, 2)).clamp(min=1)
+    out = {'policy': -masked_mean(pg, policy_mask),
            'entropy': -(logp.exp() * logp).sum(-1).mean((0, 2)),
            'world_model': (predicted - next_state).pow(2).mean(-1).mean((0, 2))}
-    if values is not None: out['value'] = (values - returns).pow(2).mean((0, 2))
+    if values is not None: out['value'] = masked_mean((values - returns).pow(2), value_mask)
     return out
 
 # %% ../nbs/05_reinforce.ipynb #de524ef8

@@ -51,7 +51,9 @@ class Purpose(IntEnum):
     ACT = 3 # the baby's exploration noise while collecting rollouts (`wmil.trainer`)
     MINIBATCH = 4 # PPO's per-seed minibatch shuffles
     PARENT = 5 # a parent's own draws (`NoisyParent`'s flips), separate so that the task's stay those of the rule-based parent
+    QUERY = 6 # which steps a learner on a grading budget asks the parent to judge (`wmil.budget`)
     PROBE = 7 # the probing rollouts' policy (`wmil.probing`)
+    REWARD_MODEL = 8 # the reward model's initial weights and its training draws (`wmil.budget`)
 
 # %% ../nbs/00_rng.ipynb #eb416f39
 def uniform(key:torch.Tensor, # key(s) of shape `K`

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['Trainer', 'Config', 'ConfigError', 'CheckpointError', 'load_config']
 
-# %% ../nbs/06_trainer.ipynb #09c7cc01
+# %% ../nbs/06_trainer.ipynb #91b09da7
 import math, time
 from collections import defaultdict
 from dataclasses import asdict
@@ -24,10 +24,11 @@ from .config import *
 from .optim import *
 from .logger import *
 from .curriculum import *
+from .budget import *
 from .checkpoint import *
 _all_ = ['Config', 'ConfigError', 'CheckpointError', 'load_config'] # so that `from wmil.trainer import *` gives what a run needs
 
-# %% ../nbs/06_trainer.ipynb #d3571fa9
+# %% ../nbs/06_trainer.ipynb #84822117
 class Trainer:
     "Trains one baby per seed in `cfg.seeds`, all as one batched computation."
     def __init__(self,
@@ -42,6 +43,7 @@ class Trainer:
         self.curriculum = Curriculum(cfg, self.task, self.device) if cfg.curriculum else None
         self.env = SymbolicEnv(self.task, parent_of(cfg, self.task, self.device), batch_size=cfg.batch_size, seeds=cfg.seeds,
                                time_limit=cfg.time_limit, context_len=cfg.context_len, device=self.device)
+        self.budget = GradingBudget(cfg, self.task, self.device) if cfg.grading_budget is not None else None
         self._init_babies()
         self._init_state()
         self.log_dir = None if log_dir is None else Path(log_dir)
@@ -82,19 +84,20 @@ def _call(self:Trainer, name:str, *args):
     if self.n_seeds > 1: return many(self.params, *args)
     return tuple(o.unsqueeze(0) for o in one({k: v[0] for k, v in self.params.items()}, *(a[0] for a in args)))
 
-# %% ../nbs/06_trainer.ipynb #96a84294
+# %% ../nbs/06_trainer.ipynb #2eb12993
 @patch
 def _collect(self:Trainer, grad:bool)->dict:
     "Act for `rollout_len` steps in every episode; return the rollout, `[T, S, B, ...]`."
     cfg, env, roll = self.cfg, self.env, defaultdict(list)
-    for _ in range(cfg.rollout_len):
+    for j in range(cfg.rollout_len):
         noise = gumbel(fold(self.keys, Purpose.ACT, env.n), (cfg.batch_size, self.task.n_actions))
         roll['history'].append(env.history); roll['mask'].append(env.mask)
         with torch.set_grad_enabled(grad):
-            logits, values, actions, predicted = self._call('act', env.history, env.mask, noise)
-        st = env.step(actions, predicted=predicted, validate=False)
-        for k, v in dict(logits=logits, values=values, actions=actions, predicted=predicted, next_state=st.next_state, goal=st.reward.goal,
-                         pred=st.reward.pred, success=st.success, scored=st.scored, truncated=st.truncated,
+            logits, values, actions, predicted, hidden = self._call('act', env.history, env.mask, noise)
+        grade = self.budget.select(hidden.detach(), actions, self.step * cfg.rollout_len + j) if self.budget else None
+        st = env.step(actions, predicted=predicted, grade=grade, validate=False)
+        for k, v in dict(logits=logits, values=values, actions=actions, predicted=predicted, hidden=hidden, next_state=st.next_state, goal=st.reward.goal,
+                         pred=st.reward.pred, success=st.success, scored=st.scored, truncated=st.truncated, graded=st.graded,
                          episode_success=st.episode_success, correct=st.correct_action).items(): roll[k].append(v)
     return {k: torch.stack(v) for k, v in roll.items()}
 
@@ -119,15 +122,16 @@ def _learn_step(self:Trainer, loss:torch.Tensor)->torch.Tensor:
     self.opt.step()
     return grad_norm
 
-# %% ../nbs/06_trainer.ipynb #355079ff
+# %% ../nbs/06_trainer.ipynb #b12bef2a
 @patch
 def _reinforce(self:Trainer, r:dict, rewards:torch.Tensor)->dict:
     "REINFORCE's update on a rollout collected with gradients; moves each seed's running baseline."
     cfg = self.cfg
     returns = discounted_returns(rewards, r['truncated'], cfg.gamma)
     adv = returns - (r['values'].detach() if cfg.baseline == 'value' else self.baseline[None, :, None])
-    mask = r['scored'] if cfg.policy_steps == 'scored' else None
-    L = reinforce_losses(r['logits'], r['actions'], adv, r['predicted'], r['next_state'], r['values'], returns, policy_mask=mask)
+    mask, learn = (r['scored'] if cfg.policy_steps == 'scored' else None), r.get('learn_mask') # `learn_mask`: graded steps (`wmil.budget`)
+    if learn is not None: mask = learn if mask is None else mask & learn
+    L = reinforce_losses(r['logits'], r['actions'], adv, r['predicted'], r['next_state'], r['values'], returns, policy_mask=mask, value_mask=learn)
     loss = L['policy'] - cfg.entropy_coef * L['entropy'] + cfg.world_model_coef * L['world_model']
     if cfg.baseline == 'value': loss = loss + cfg.value_coef * L['value']
     if self._probe: self.grad_share = trunk_grad_share(L['policy'], cfg.world_model_coef * L['world_model'], self.params)
@@ -163,11 +167,12 @@ def _ppo(self:Trainer, r:dict, rewards:torch.Tensor)->dict:
             logs.append(L)
     return {**{k: torch.stack([l[k] for l in logs]).mean(0) for k in logs[-1]}, 'adv': adv}
 
-# %% ../nbs/06_trainer.ipynb #a4c35ee8
+# %% ../nbs/06_trainer.ipynb #81a4daf0
 @patch
 def train_step(self:Trainer):
     "One training step: a fresh rollout of every seed's episodes, then REINFORCE's update or PPO's epochs."
     r = self._collect(grad=self.cfg.algo == 'reinforce')
+    if self.budget: r = self.budget.learn(r, lambda h, m: self._call('act', h, m, torch.zeros(*h.shape[:2], self.task.n_actions, device=self.device))[4])
     rewards = self._rewards(r)
     L = (self._reinforce if self.cfg.algo == 'reinforce' else self._ppo)(r, rewards)
     self.ring.record(self.step, update_metrics(r, L, self.baseline))
@@ -185,7 +190,7 @@ def metric(self:Trainer,
     if name not in vals: raise KeyError(f"unknown metric {name!r}; known: {', '.join(vals)}")
     return vals[name]
 
-# %% ../nbs/06_trainer.ipynb #8d41c131
+# %% ../nbs/06_trainer.ipynb #07b659e5
 @patch
 def _rows(self:Trainer, rate:float)->list:
     "A metrics row per seed, over the trailing window."
@@ -196,7 +201,8 @@ def _rows(self:Trainer, rate:float)->list:
     none = [None] * self.n_seeds # row-time diagnostics (`wmil.optim`)
     vals.update({'diag/adam_v': adam_scale(self.opt, self.flat.data) or none, 'diag/wm_grad_share': self.grad_share or none})
     return [{'step': self.step, 'seed': seed, 'charts/env_steps': env_steps, **{k: v[i] for k, v in vals.items()},
-             **task_columns(self.task.params(), i), **(self.curriculum.columns(i) if self.curriculum else {}), **self.env.parent.columns(i), **perf}
+             **task_columns(self.task.params(), i), **(self.curriculum.columns(i) if self.curriculum else {}), **self.env.parent.columns(i),
+             **(self.budget.columns(i) if self.budget else {}), **perf}
             for i, seed in enumerate(cfg.seeds)]
 
 @patch
@@ -242,14 +248,14 @@ def fit(self:Trainer,
     finally: bar.close()
     return self.rows
 
-# %% ../nbs/06_trainer.ipynb #c15aba89
+# %% ../nbs/06_trainer.ipynb #c318affc
 @patch
 def state_dict(self:Trainer)->dict:
     "Everything the next update depends on."
     return {'config': asdict(self.cfg), 'step': self.step, 'elapsed': self.elapsed,
             'params': {k: v.detach().clone() for k, v in self.params.items()}, 'optimizer': self.opt.state_dict(),
             'baseline': self.baseline, 'metrics': self.ring.data, 'env': self.env.state_dict(), 'reward_rms': self.reward_rms,
-            **(self.curriculum.state_dict() if self.curriculum else {})}
+            **(self.curriculum.state_dict() if self.curriculum else {}), **({'budget': self.budget.state_dict()} if self.budget else {})}
 
 @patch
 def load_state_dict(self:Trainer, ck:dict):
@@ -260,6 +266,7 @@ def load_state_dict(self:Trainer, ck:dict):
     self.baseline, self.ring.data = ck['baseline'].to(self.device), ck['metrics'].to(self.device)
     self.reward_rms = ck['reward_rms'].to(self.device)
     if self.curriculum: self.curriculum.load_state_dict(ck)
+    if self.budget: self.budget.load_state_dict(ck['budget'])
     self.env.load_state_dict(ck['env'])
     self.step, self.elapsed = int(ck['step']), float(ck['elapsed'])
 
