@@ -5,12 +5,13 @@
 # %% auto #0
 __all__ = ['allowance', 'top_b', 'query_scores', 'rm_init', 'rm_logits', 'GradingBudget']
 
-# %% ../nbs/05g_budget.ipynb #a9dc4ed8
+# %% ../nbs/05g_budget.ipynb #7134d8b2
 import math
 import torch
 import torch.nn.functional as F
 from fastcore.basics import patch
 from .rng import *
+from .reinforce import discounted_returns
 from .config import *
 
 # %% ../nbs/05g_budget.ipynb #6adb1773
@@ -61,7 +62,7 @@ def rm_logits(params:list, # from `rm_init`
     out = torch.einsum('senm,sema->sena', h, W2) + b2[:, :, None] # a logit for every action
     return out.gather(-1, action[:, None, :, None].expand(*out.shape[:3], 1)).squeeze(-1)
 
-# %% ../nbs/05g_budget.ipynb #d3a6bfc2
+# %% ../nbs/05g_budget.ipynb #c34d8b65
 class GradingBudget:
     "Which steps each seed asks the parent to grade, and a reward model for the rest."
     def __init__(self, cfg:Config, task, device='cpu'):
@@ -72,14 +73,14 @@ class GradingBudget:
         self.buf = {'history': torch.zeros(S, C, K, D, device=device), 'mask': torch.zeros(S, C, K, dtype=torch.bool, device=device),
                     'action': torch.zeros(S, C, dtype=torch.long, device=device), 'label': torch.zeros(S, C, device=device)}
         self.written = torch.zeros(S, dtype=torch.long, device=device) # labelled steps written per seed (the ring's head)
-        self.learns = cfg.unlabelled == 'reward_model' or cfg.query_selection != 'random'
+        self.learns = cfg.unlabelled == 'reward_model' or cfg.query_selection != 'random' or cfg.imagine_horizon > 0
+        self.im_reward = None # the mean reward of the latest imagined steps, per seed
         self.rm = rm_init(self.keys, cfg.rm_heads, cfg.hidden_dim, cfg.rm_hidden, task.n_actions)
         self.opt = torch.optim.Adam(self.rm, lr=cfg.rm_lr)
         self.stats = torch.zeros(S, 3, device=device) # running accuracy on fresh labels (before training on them) and its weight; last loss
         self.updates = 0 # reward-model updates so far (the key of their draws)
-        self.feat = torch.stack([torch.zeros(S, cfg.hidden_dim, device=device), torch.ones(S, cfg.hidden_dim, device=device)], 1) # running mean and variance of the features
 
-# %% ../nbs/05g_budget.ipynb #b5523a99
+# %% ../nbs/05g_budget.ipynb #0233e19f
 @patch
 def _probs(self:GradingBudget, hidden, action)->torch.Tensor:
     "Every head's probability that the parent would reward `action`, `[S, E, N]` (`hidden` `[S, N, H]`)."
@@ -87,8 +88,8 @@ def _probs(self:GradingBudget, hidden, action)->torch.Tensor:
 
 @patch
 def _norm(self:GradingBudget, h)->torch.Tensor:
-    "The features standardised by their running mean and variance per seed (`[S, N, H]`)."
-    return (h - self.feat[:, 0, None]) / (self.feat[:, 1, None] + 1e-5).sqrt()
+    "The features `[S, N, H]` standardised per seed and feature over the `N` steps at hand (as batch normalisation does in training)."
+    return (h - h.mean(1, keepdim=True)) / (h.var(1, unbiased=False, keepdim=True) + 1e-5).sqrt()
 
 # %% ../nbs/05g_budget.ipynb #5a2dd23b
 @patch
@@ -124,7 +125,7 @@ def _check_and_store(self:GradingBudget, x:dict, sel:torch.Tensor):
     for k in self.buf: self.buf[k][seed[sel], pos[sel]] = x[k][sel]
     self.written += sel.sum(-1)
 
-# %% ../nbs/05g_budget.ipynb #00c91d5b
+# %% ../nbs/05g_budget.ipynb #77459dc2
 @patch
 def _train(self:GradingBudget, features):
     "`rm_steps` Adam steps of every seed's ensemble on labelled steps, each head weighting them by its own random (Bayesian bootstrap) weights."
@@ -135,9 +136,7 @@ def _train(self:GradingBudget, features):
         u = uniform(fold(self.keys, Purpose.REWARD_MODEL, 1000 + self.updates), (1 + cfg.rm_heads, cfg.rm_batch))
         idx = (u[:, 0] * n[:, None]).long().clamp(max=C - 1) # `[S, N]`: the same steps for every head, re-encoded once
         take = lambda v: v[torch.arange(S, device=v.device)[:, None], idx]
-        with torch.no_grad():
-            h, k = features(take(self.buf['history']), take(self.buf['mask'])), max(0.01, 1 / (self.updates + 1))
-            self.feat = (1 - k) * self.feat + k * torch.stack([h.mean(1), h.var(1, unbiased=False)], 1)
+        with torch.no_grad(): h = features(take(self.buf['history']), take(self.buf['mask']))
         logits = rm_logits(self.rm, self._norm(h), take(self.buf['action'])) # `[S, E, N]`
         w = -u[:, 1:].log() # each head's Exp(1) weights on the steps
         bce = F.binary_cross_entropy_with_logits(logits, take(self.buf['label'])[:, None].expand_as(logits), reduction='none')
@@ -161,16 +160,17 @@ def learn(self:GradingBudget,
     p = self._probs(x['hidden'], x['action']).mean(1).view(r['goal'].shape[1], *r['goal'].shape[::2]).transpose(0, 1)
     return {**r, 'goal': torch.where(r['graded'], r['goal'], p)}
 
-# %% ../nbs/05g_budget.ipynb #f393ba18
+# %% ../nbs/05g_budget.ipynb #0801b0c8
 @patch
 def columns(self:GradingBudget, i:int)->dict:
     "The `i`-th seed's budget counters, for its metrics rows."
     acc, w, loss = self.stats[i].tolist()
-    return {'budget/labelled': int(self.written[i]), 'budget/rm_accuracy': acc / w if w else None, 'budget/rm_loss': loss if self.learns else None}
+    return {'budget/labelled': int(self.written[i]), 'budget/rm_accuracy': acc / w if w else None, 'budget/rm_loss': loss if self.learns else None,
+            'budget/imagined_reward': float(self.im_reward[i]) if self.im_reward is not None else None}
 
 @patch
 def state_dict(self:GradingBudget)->dict:
-    return {'used': self.used, 'written': self.written, 'buf': self.buf, 'rm': [p.detach() for p in self.rm], 'opt': self.opt.state_dict(), 'stats': self.stats, 'updates': self.updates, 'feat': self.feat}
+    return {'used': self.used, 'written': self.written, 'buf': self.buf, 'rm': [p.detach() for p in self.rm], 'opt': self.opt.state_dict(), 'stats': self.stats, 'updates': self.updates}
 
 @patch
 def load_state_dict(self:GradingBudget, d:dict):
@@ -179,5 +179,35 @@ def load_state_dict(self:GradingBudget, d:dict):
     self.opt.load_state_dict(d['opt'])
     dev = self.used.device
     self.used, self.written, self.stats, self.updates = d['used'].to(dev), d['written'].to(dev), d['stats'].to(dev), int(d['updates'])
-    self.feat = d['feat'].to(dev)
     self.buf = {k: v.to(dev) for k, v in d['buf'].items()}
+
+# %% ../nbs/05g_budget.ipynb #706b8b8a
+@patch
+def imagine(self:GradingBudget,
+            act, # act(history, mask, noise) -> (logits, values, actions, predicted, hidden), every seed's baby, with gradients
+            history:torch.Tensor, # real windows to branch from, `[S, N, K, D]`
+            mask:torch.Tensor, # their masks, `[S, N, K]`
+            step:int, # the update (the key of the exploration noise)
+           )->dict: # logits `[H, S, N, A]`, values, actions, reward `[H, S, N]`
+    "Roll the baby's world model `imagine_horizon` steps on from each window, acting with its policy and rewarded by the reward model."
+    out = {k: [] for k in ('logits', 'values', 'actions', 'reward')}
+    for h in range(self.cfg.imagine_horizon):
+        noise = gumbel(fold(self.keys, Purpose.IMAGINE, step, h), (history.shape[1], self.n_actions))
+        logits, values, actions, predicted, hidden = act(history, mask, noise)
+        for k, v in zip(out, (logits, values, actions, self._probs(hidden, actions).mean(1))): out[k].append(v)
+        history = torch.cat([history[..., 1:, :], predicted.detach()[..., None, :]], -2)
+        mask = torch.cat([mask[..., 1:], torch.ones_like(mask[..., :1])], -1)
+    return {k: torch.stack(v) for k, v in out.items()}
+
+@patch
+def imagined_loss(self:GradingBudget, act, r:dict, step:int)->torch.Tensor:
+    "The policy and value losses (`[S]`) on imagined branches from this rollout's real windows."
+    cfg, seed_major = self.cfg, lambda v: v.transpose(0, 1).flatten(1, 2)
+    hist, mask = seed_major(r['history']), seed_major(r['mask'])
+    pick = top_b(uniform(fold(self.keys, Purpose.IMAGINE, step, -1), hist.shape[1:2]), torch.full(hist.shape[:1], cfg.imagine_branches, device=hist.device))
+    hist, mask = hist[pick].view(hist.shape[0], -1, *hist.shape[2:]), mask[pick].view(mask.shape[0], -1, mask.shape[-1])
+    im = self.imagine(act, hist, mask, step)
+    ret = discounted_returns(im['reward'], torch.zeros_like(im['reward'], dtype=torch.bool), cfg.gamma)
+    logp = im['logits'].log_softmax(-1).gather(-1, im['actions'][..., None]).squeeze(-1)
+    self.im_reward = im['reward'].mean((0, 2)).detach()
+    return -(logp * (ret - im['values'].detach())).mean((0, 2)) + cfg.value_coef * (im['values'] - ret).pow(2).mean((0, 2))

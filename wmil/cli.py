@@ -48,7 +48,7 @@ def _weights(s:str)->dict:
         except ValueError: raise argparse.ArgumentTypeError(f"invalid reward weights {s!r}: use e.g. goal=1,pred=0.1") from None
     return out
 
-# %% ../nbs/07_cli.ipynb #0bfe3dff
+# %% ../nbs/07_cli.ipynb #20b2e747
 def _parent_flags(p:argparse.ArgumentParser):
     g = p.add_argument_group('parent')
     g.add_argument('--parent', choices=['deterministic', 'noisy', 'llm'], help='who judges the actions (default: deterministic, the rule)')
@@ -64,6 +64,7 @@ def _parent_flags(p:argparse.ArgumentParser):
     g.add_argument('--grading-budget', type=int, metavar='N', help='grading calls per seed over the run (default: every step graded)')
     g.add_argument('--query-selection', choices=['random', 'uncertainty', 'disagreement', 'gated'], help='which steps to have graded (default: random)')
     g.add_argument('--unlabelled', choices=['reward_model', 'mask'], help='ungraded steps: relabelled by the reward model, or left out (default: reward_model)')
+    g.add_argument('--imagine-horizon', type=int, metavar='K', help="also learn from K steps imagined with the baby's world model, rewarded by the reward model (default: 0)")
 
 # %% ../nbs/07_cli.ipynb #9c72ae74
 def train_parser()->argparse.ArgumentParser:
@@ -98,13 +99,13 @@ def train_parser()->argparse.ArgumentParser:
     _parent_flags(p)
     return p
 
-# %% ../nbs/07_cli.ipynb #7eac77d7
+# %% ../nbs/07_cli.ipynb #6472d791
 _FLAG_FIELDS = {'task': 'task', 'total_steps': 'total_steps', 'batch_size': 'batch_size', 'world_model_coef': 'world_model_coef',
                 'device': 'device', 'context_len': 'context_len', 'algo': 'algo', 'rollout_len': 'rollout_len', 'gamma': 'gamma',
                 'lr': 'lr', 'time_limit': 'time_limit', 'reward_weights': 'reward_weights', 'reward_scaling': 'reward_scaling', 'baseline': 'baseline', 'policy_steps': 'policy_steps',
                 'lr_schedule': 'lr_schedule', 'curriculum': 'curriculum',
                 **{k: k for k in ('parent', 'parent_noise', 'llm_backend', 'llm_model', 'llm_base_url', 'llm_template', 'llm_threshold',
-                                  'llm_fallback', 'llm_cache', 'grading_budget', 'query_selection', 'unlabelled')}}
+                                  'llm_fallback', 'llm_cache', 'grading_budget', 'query_selection', 'unlabelled', 'imagine_horizon')}}
 
 def config_from_args(args:argparse.Namespace)->Config:
     "Defaults, then the `--config` file, then the flags."

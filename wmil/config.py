@@ -84,7 +84,7 @@ class CurriculumFields:
     curriculum_min_steps: int = 500 # updates at a level before it can be mastered
     curriculum_mix: float = 0.0 # fraction of trials that rehearse easier levels (tasks with a `mix` knob)
 
-# %% ../nbs/05b_config.ipynb #5991ad0c
+# %% ../nbs/05b_config.ipynb #25766dc8
 @dataclass
 class ParentFields:
     "Who judges the baby's actions. Success is always measured against the task's true rule, whoever the parent is."
@@ -103,6 +103,7 @@ class ParentFields:
     llm_timeout: float = 30.0 # openai: seconds per request
     llm_retries: int = 2 # openai: further tries after a timeout, a refused connection or a server error
 
+# %% ../nbs/05b_config.ipynb #b5fffc6d
 @dataclass
 class BudgetFields:
     "How many of its actions the baby may have judged, which, and what it learns from the rest (`wmil.budget`)."
@@ -113,11 +114,15 @@ class BudgetFields:
     unlabelled: str = 'reward_model' # ungraded steps: 'reward_model' (relabelled with the ensemble's mean prediction) or 'mask' (left out of the policy and value losses)
     rm_heads: int = 5 # reward-model ensemble size (MLPs on the baby's hidden state, gradients stopped)
     rm_hidden: int = 64 # width of each reward-model head
-    rm_lr: float = 0.001 # the reward model's Adam learning rate
+    rm_lr: float = 0.003 # the reward model's Adam learning rate (at 1e-3 a PatternEcho reward model still mistook right actions for wrong after 200 updates)
     rm_batch: int = 64 # labelled steps per reward-model step (drawn with replacement; each head weights them by its own bootstrap weights)
     rm_steps: int = 1 # reward-model Adam steps per update
     rm_buffer: int = 4096 # labelled steps kept per seed (the oldest dropped first)
+    imagine_horizon: int = 0 # steps imagined with the baby's world model from real windows, rewarded by the reward model (0: none)
+    imagine_branches: int = 64 # real windows per seed each update's imagined rollouts start from
+    imagine_weight: float = 1.0 # weight of the imagined steps' losses against the real ones
 
+# %% ../nbs/05b_config.ipynb #8321d6db
 @dataclass
 class LogFields:
     "What is written, and how often."
@@ -131,11 +136,11 @@ class Config(LogFields, BudgetFields, ParentFields, CurriculumFields, AlgoFields
     "Everything that defines a WMIL training run."
     def __post_init__(self): self._validate()
 
-# %% ../nbs/05b_config.ipynb #6e0ee716
+# %% ../nbs/05b_config.ipynb #4b337cd4
 _POS_INT = ('num_actions', 'time_limit', 'total_steps', 'batch_size', 'rollout_len', 'context_len', 'hidden_dim', 'n_layers',
             'n_heads', 'ffn_dim', 'log_every', 'checkpoint_every', 'ppo_epochs', 'ppo_minibatches', 'curriculum_min_steps',
-            'query_pool', 'rm_heads', 'rm_hidden', 'rm_batch', 'rm_steps', 'rm_buffer')
-_NONNEG = ('gamma', 'entropy_coef', 'world_model_coef', 'value_coef', 'max_grad_norm', 'lr', 'baseline_decay')
+            'query_pool', 'rm_heads', 'rm_hidden', 'rm_batch', 'rm_steps', 'rm_buffer', 'imagine_branches')
+_NONNEG = ('gamma', 'entropy_coef', 'world_model_coef', 'value_coef', 'max_grad_norm', 'lr', 'baseline_decay', 'imagine_weight')
 _UNIT = ('gae_lambda', 'clip_coef', 'curriculum_threshold', 'curriculum_mix', 'lr_final', 'parent_noise')
 _CHOICES = {'device': ('auto', 'cpu', 'cuda'), 'algo': ('reinforce', 'ppo'), 'reward_scaling': ('fixed', 'adaptive'),
             'baseline': ('running', 'value'), 'policy_steps': ('all', 'scored'), 'lr_schedule': ('constant', 'linear', 'cosine'),
@@ -146,7 +151,7 @@ _CHOICES = {'device': ('auto', 'cpu', 'cuda'), 'algo': ('reinforce', 'ppo'), 're
 def _is_int(v): return isinstance(v, int) and not isinstance(v, bool)
 def _is_num(v): return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
-# %% ../nbs/05b_config.ipynb #759377b1
+# %% ../nbs/05b_config.ipynb #0a848796
 def _check_numbers(cfg):
     for k in _POS_INT:
         v = getattr(cfg, k)
@@ -165,12 +170,18 @@ def _check_numbers(cfg):
         if v is not None and not (_is_num(v) and 0 <= v <= 1): raise ConfigError(f"{k} must be a number in [0, 1] or null, got {v!r}")
     if not ((cfg.llm_threshold is None or _is_num(cfg.llm_threshold)) and _is_num(cfg.llm_timeout) and cfg.llm_timeout > 0 and _is_int(cfg.llm_retries) and cfg.llm_retries >= 0):
         raise ConfigError(f"llm_threshold must be a number or null, llm_timeout positive, llm_retries a non-negative integer; got {cfg.llm_threshold!r}, {cfg.llm_timeout!r}, {cfg.llm_retries!r}")
+    if cfg.hidden_dim % cfg.n_heads: raise ConfigError(f"hidden_dim ({cfg.hidden_dim}) must be divisible by n_heads ({cfg.n_heads})")
+
+# %% ../nbs/05b_config.ipynb #4cf38b73
+def _check_budget(cfg):
     g = cfg.grading_budget
     if g is not None and not (_is_int(g) and g >= 0): raise ConfigError(f"grading_budget must be a non-negative integer or null (every step graded), got {g!r}")
     if not (_is_num(cfg.rm_lr) and cfg.rm_lr > 0 and _is_num(cfg.gate_confidence) and 0.5 <= cfg.gate_confidence <= 1):
         raise ConfigError(f"rm_lr must be positive and gate_confidence in [0.5, 1]; got {cfg.rm_lr!r}, {cfg.gate_confidence!r}")
+    if not (_is_int(cfg.imagine_horizon) and cfg.imagine_horizon >= 0): raise ConfigError(f"imagine_horizon must be a non-negative integer, got {cfg.imagine_horizon!r}")
+    if cfg.imagine_horizon and g is None: raise ConfigError("imagine_horizon needs a grading_budget: imagined steps are rewarded by the reward model trained on graded steps")
+    if cfg.imagine_horizon and cfg.imagine_branches > cfg.batch_size * cfg.rollout_len: raise ConfigError(f"imagine_branches ({cfg.imagine_branches}) must be at most batch_size * rollout_len ({cfg.batch_size * cfg.rollout_len}), the real windows of an update")
     if g is not None and cfg.algo != 'reinforce': raise ConfigError(f"grading_budget needs algo 'reinforce' (PPO on a budget is not built yet), got algo {cfg.algo!r}")
-    if cfg.hidden_dim % cfg.n_heads: raise ConfigError(f"hidden_dim ({cfg.hidden_dim}) must be divisible by n_heads ({cfg.n_heads})")
 
 # %% ../nbs/05b_config.ipynb #f07d5e1b
 def _check_choices(cfg):
@@ -198,14 +209,14 @@ def _check_task(cfg):
         try: check_template(load_template(cfg.task, cfg.llm_template), task_of(cfg))
         except LLMError as e: raise ConfigError(str(e)) from None
 
-# %% ../nbs/05b_config.ipynb #8882f8a3
+# %% ../nbs/05b_config.ipynb #eacfae1c
 @patch
 def _validate(self:Config):
     "Normalise sequences to lists (as YAML reads them back), then run every check."
     if isinstance(self.seeds, (tuple, range)): self.seeds = list(self.seeds)
     if isinstance(self.task_params, dict) and isinstance(self.task_params.get('sequence'), tuple):
         self.task_params['sequence'] = list(self.task_params['sequence'])
-    _check_numbers(self); _check_choices(self); _check_task(self)
+    _check_numbers(self); _check_budget(self); _check_choices(self); _check_task(self)
 
 # %% ../nbs/05b_config.ipynb #3b85c5ef
 def task_of(cfg:Config, **knobs):

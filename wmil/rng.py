@@ -54,6 +54,7 @@ class Purpose(IntEnum):
     QUERY = 6 # which steps a learner on a grading budget asks the parent to judge (`wmil.budget`)
     PROBE = 7 # the probing rollouts' policy (`wmil.probing`)
     REWARD_MODEL = 8 # the reward model's initial weights and its training draws (`wmil.budget`)
+    IMAGINE = 9 # imagined rollouts: which real windows they branch from, and the policy's noise in them (`wmil.budget`)
 
 # %% ../nbs/00_rng.ipynb #eb416f39
 def uniform(key:torch.Tensor, # key(s) of shape `K`

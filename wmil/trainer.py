@@ -122,7 +122,7 @@ def _learn_step(self:Trainer, loss:torch.Tensor)->torch.Tensor:
     self.opt.step()
     return grad_norm
 
-# %% ../nbs/06_trainer.ipynb #b12bef2a
+# %% ../nbs/06_trainer.ipynb #c4d5e48e
 @patch
 def _reinforce(self:Trainer, r:dict, rewards:torch.Tensor)->dict:
     "REINFORCE's update on a rollout collected with gradients; moves each seed's running baseline."
@@ -134,6 +134,7 @@ def _reinforce(self:Trainer, r:dict, rewards:torch.Tensor)->dict:
     L = reinforce_losses(r['logits'], r['actions'], adv, r['predicted'], r['next_state'], r['values'], returns, policy_mask=mask, value_mask=learn)
     loss = L['policy'] - cfg.entropy_coef * L['entropy'] + cfg.world_model_coef * L['world_model']
     if cfg.baseline == 'value': loss = loss + cfg.value_coef * L['value']
+    if cfg.imagine_horizon: loss = loss + cfg.imagine_weight * self.budget.imagined_loss(lambda *a: self._call('act', *a), r, self.step) # `wmil.budget`
     if self._probe: self.grad_share = trunk_grad_share(L['policy'], cfg.world_model_coef * L['world_model'], self.params)
     L['grad_norm'] = self._learn_step(loss)
     self.baseline = update_baseline(self.baseline, returns, cfg.baseline_decay)
