@@ -181,18 +181,19 @@ def load_state_dict(self:GradingBudget, d:dict):
     self.used, self.written, self.stats, self.updates = d['used'].to(dev), d['written'].to(dev), d['stats'].to(dev), int(d['updates'])
     self.buf = {k: v.to(dev) for k, v in d['buf'].items()}
 
-# %% ../nbs/05g_budget.ipynb #706b8b8a
+# %% ../nbs/05g_budget.ipynb #aa0f3db8
 @patch
 def imagine(self:GradingBudget,
             act, # act(history, mask, noise) -> (logits, values, actions, predicted, hidden), every seed's baby, with gradients
             history:torch.Tensor, # real windows to branch from, `[S, N, K, D]`
             mask:torch.Tensor, # their masks, `[S, N, K]`
             step:int, # the update (the key of the exploration noise)
+            rep:int=0, # which imagined pass of this update (0: the one beside the real update; 1, 2, ...: `imagine_updates`)
            )->dict: # logits `[H, S, N, A]`, values, actions, reward `[H, S, N]`
     "Roll the baby's world model `imagine_horizon` steps on from each window, acting with its policy and rewarded by the reward model."
     out = {k: [] for k in ('logits', 'values', 'actions', 'reward')}
     for h in range(self.cfg.imagine_horizon):
-        noise = gumbel(fold(self.keys, Purpose.IMAGINE, step, h), (history.shape[1], self.n_actions))
+        noise = gumbel(fold(self.keys, Purpose.IMAGINE, step, rep, h), (history.shape[1], self.n_actions))
         logits, values, actions, predicted, hidden = act(history, mask, noise)
         for k, v in zip(out, (logits, values, actions, self._probs(hidden, actions).mean(1))): out[k].append(v)
         history = torch.cat([history[..., 1:, :], predicted.detach()[..., None, :]], -2)
@@ -200,13 +201,13 @@ def imagine(self:GradingBudget,
     return {k: torch.stack(v) for k, v in out.items()}
 
 @patch
-def imagined_loss(self:GradingBudget, act, r:dict, step:int)->torch.Tensor:
+def imagined_loss(self:GradingBudget, act, r:dict, step:int, rep:int=0)->torch.Tensor:
     "The policy and value losses (`[S]`) on imagined branches from this rollout's real windows."
     cfg, seed_major = self.cfg, lambda v: v.transpose(0, 1).flatten(1, 2)
     hist, mask = seed_major(r['history']), seed_major(r['mask'])
-    pick = top_b(uniform(fold(self.keys, Purpose.IMAGINE, step, -1), hist.shape[1:2]), torch.full(hist.shape[:1], cfg.imagine_branches, device=hist.device))
+    pick = top_b(uniform(fold(self.keys, Purpose.IMAGINE, step, rep, -1), hist.shape[1:2]), torch.full(hist.shape[:1], cfg.imagine_branches, device=hist.device))
     hist, mask = hist[pick].view(hist.shape[0], -1, *hist.shape[2:]), mask[pick].view(mask.shape[0], -1, mask.shape[-1])
-    im = self.imagine(act, hist, mask, step)
+    im = self.imagine(act, hist, mask, step, rep)
     ret = discounted_returns(im['reward'], torch.zeros_like(im['reward'], dtype=torch.bool), cfg.gamma)
     logp = im['logits'].log_softmax(-1).gather(-1, im['actions'][..., None]).squeeze(-1)
     self.im_reward = im['reward'].mean((0, 2)).detach()

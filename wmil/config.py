@@ -103,7 +103,7 @@ class ParentFields:
     llm_timeout: float = 30.0 # openai: seconds per request
     llm_retries: int = 2 # openai: further tries after a timeout, a refused connection or a server error
 
-# %% ../nbs/05b_config.ipynb #b5fffc6d
+# %% ../nbs/05b_config.ipynb #cae67960
 @dataclass
 class BudgetFields:
     "How many of its actions the baby may have judged, which, and what it learns from the rest (`wmil.budget`)."
@@ -121,6 +121,7 @@ class BudgetFields:
     imagine_horizon: int = 0 # steps imagined with the baby's world model from real windows, rewarded by the reward model (0: none)
     imagine_branches: int = 64 # real windows per seed each update's imagined rollouts start from
     imagine_weight: float = 1.0 # weight of the imagined steps' losses against the real ones
+    imagine_updates: int = 0 # optimiser steps on imagination alone after each real update (MBPO's model-to-real ratio)
 
 # %% ../nbs/05b_config.ipynb #8321d6db
 @dataclass
@@ -172,13 +173,15 @@ def _check_numbers(cfg):
         raise ConfigError(f"llm_threshold must be a number or null, llm_timeout positive, llm_retries a non-negative integer; got {cfg.llm_threshold!r}, {cfg.llm_timeout!r}, {cfg.llm_retries!r}")
     if cfg.hidden_dim % cfg.n_heads: raise ConfigError(f"hidden_dim ({cfg.hidden_dim}) must be divisible by n_heads ({cfg.n_heads})")
 
-# %% ../nbs/05b_config.ipynb #4cf38b73
+# %% ../nbs/05b_config.ipynb #62306928
 def _check_budget(cfg):
     g = cfg.grading_budget
     if g is not None and not (_is_int(g) and g >= 0): raise ConfigError(f"grading_budget must be a non-negative integer or null (every step graded), got {g!r}")
     if not (_is_num(cfg.rm_lr) and cfg.rm_lr > 0 and _is_num(cfg.gate_confidence) and 0.5 <= cfg.gate_confidence <= 1):
         raise ConfigError(f"rm_lr must be positive and gate_confidence in [0.5, 1]; got {cfg.rm_lr!r}, {cfg.gate_confidence!r}")
     if not (_is_int(cfg.imagine_horizon) and cfg.imagine_horizon >= 0): raise ConfigError(f"imagine_horizon must be a non-negative integer, got {cfg.imagine_horizon!r}")
+    if not (_is_int(cfg.imagine_updates) and cfg.imagine_updates >= 0): raise ConfigError(f"imagine_updates must be a non-negative integer, got {cfg.imagine_updates!r}")
+    if cfg.imagine_updates and not cfg.imagine_horizon: raise ConfigError("imagine_updates needs imagine_horizon > 0: those updates learn from imagined steps only")
     if cfg.imagine_horizon and g is None: raise ConfigError("imagine_horizon needs a grading_budget: imagined steps are rewarded by the reward model trained on graded steps")
     if cfg.imagine_horizon and cfg.imagine_branches > cfg.batch_size * cfg.rollout_len: raise ConfigError(f"imagine_branches ({cfg.imagine_branches}) must be at most batch_size * rollout_len ({cfg.batch_size * cfg.rollout_len}), the real windows of an update")
     if g is not None and cfg.algo != 'reinforce': raise ConfigError(f"grading_budget needs algo 'reinforce' (PPO on a budget is not built yet), got algo {cfg.algo!r}")

@@ -168,7 +168,7 @@ def _ppo(self:Trainer, r:dict, rewards:torch.Tensor)->dict:
             logs.append(L)
     return {**{k: torch.stack([l[k] for l in logs]).mean(0) for k in logs[-1]}, 'adv': adv}
 
-# %% ../nbs/06_trainer.ipynb #81a4daf0
+# %% ../nbs/06_trainer.ipynb #807e4988
 @patch
 def train_step(self:Trainer):
     "One training step: a fresh rollout of every seed's episodes, then REINFORCE's update or PPO's epochs."
@@ -176,6 +176,7 @@ def train_step(self:Trainer):
     if self.budget: r = self.budget.learn(r, lambda h, m: self._call('act', h, m, torch.zeros(*h.shape[:2], self.task.n_actions, device=self.device))[4])
     rewards = self._rewards(r)
     L = (self._reinforce if self.cfg.algo == 'reinforce' else self._ppo)(r, rewards)
+    for i in range(self.cfg.imagine_updates): self._learn_step(self.budget.imagined_loss(lambda *a: self._call('act', *a), r, self.step, i + 1))
     self.ring.record(self.step, update_metrics(r, L, self.baseline))
     self.step += 1
 
