@@ -48,11 +48,12 @@ def _weights(s:str)->dict:
         except ValueError: raise argparse.ArgumentTypeError(f"invalid reward weights {s!r}: use e.g. goal=1,pred=0.1") from None
     return out
 
-# %% ../nbs/07_cli.ipynb #20b2e747
+# %% ../nbs/07_cli.ipynb #e493baf0
 def _parent_flags(p:argparse.ArgumentParser):
     g = p.add_argument_group('parent')
     g.add_argument('--parent', choices=['deterministic', 'noisy', 'llm'], help='who judges the actions (default: deterministic, the rule)')
     g.add_argument('--parent-noise', type=float, metavar='EPS', help='noisy parent: probability of flipping each judgement')
+    g.add_argument('--parent-skip', type=float, metavar='P', help='noisy parent: probability of not answering a judgement (the step stays unlabelled)')
     g.add_argument('--llm-backend', choices=['local', 'openai'], help='llm parent: in-process transformers, or an OpenAI-compatible server')
     g.add_argument('--llm-model', metavar='M', help='local: model folder or .gguf (default: bundled SmolLM2-135M-Instruct); openai: model name')
     g.add_argument('--llm-base-url', metavar='URL', help='openai: server address, e.g. http://127.0.0.1:8080/v1 (default: $WMIL_LLM_BASE_URL)')
@@ -99,12 +100,12 @@ def train_parser()->argparse.ArgumentParser:
     _parent_flags(p)
     return p
 
-# %% ../nbs/07_cli.ipynb #6472d791
+# %% ../nbs/07_cli.ipynb #8c10bd54
 _FLAG_FIELDS = {'task': 'task', 'total_steps': 'total_steps', 'batch_size': 'batch_size', 'world_model_coef': 'world_model_coef',
                 'device': 'device', 'context_len': 'context_len', 'algo': 'algo', 'rollout_len': 'rollout_len', 'gamma': 'gamma',
                 'lr': 'lr', 'time_limit': 'time_limit', 'reward_weights': 'reward_weights', 'reward_scaling': 'reward_scaling', 'baseline': 'baseline', 'policy_steps': 'policy_steps',
                 'lr_schedule': 'lr_schedule', 'curriculum': 'curriculum',
-                **{k: k for k in ('parent', 'parent_noise', 'llm_backend', 'llm_model', 'llm_base_url', 'llm_template', 'llm_threshold',
+                **{k: k for k in ('parent', 'parent_noise', 'parent_skip', 'llm_backend', 'llm_model', 'llm_base_url', 'llm_template', 'llm_threshold',
                                   'llm_fallback', 'llm_cache', 'grading_budget', 'query_selection', 'unlabelled', 'imagine_horizon')}}
 
 def config_from_args(args:argparse.Namespace)->Config:

@@ -84,7 +84,7 @@ class CurriculumFields:
     curriculum_min_steps: int = 500 # updates at a level before it can be mastered
     curriculum_mix: float = 0.0 # fraction of trials that rehearse easier levels (tasks with a `mix` knob)
 
-# %% ../nbs/05b_config.ipynb #25766dc8
+# %% ../nbs/05b_config.ipynb #2c5e9bf4
 @dataclass
 class ParentFields:
     "Who judges the baby's actions. Success is always measured against the task's true rule, whoever the parent is."
@@ -92,6 +92,7 @@ class ParentFields:
     parent_noise: float = 0.0 # noisy: probability of flipping each scored judgement
     parent_fnr: float|None = None # noisy: probability that a right action goes unrewarded (None: parent_noise)
     parent_fpr: float|None = None # noisy: probability that a wrong action is rewarded (None: parent_noise)
+    parent_skip: float = 0.0 # noisy: probability of not answering a judgement asked for (the step stays unlabelled; B-Pref's skip teacher)
     llm_backend: str = 'local' # 'local' (transformers, in-process) or 'openai' (any OpenAI-compatible server)
     llm_model: str = '' # local: a model folder or .gguf file ('' = the bundled SmolLM2-135M-Instruct); openai: the server's model name
     llm_base_url: str = '' # openai: e.g. http://127.0.0.1:8080/v1 ('' = $WMIL_LLM_BASE_URL); the key is read from $WMIL_LLM_API_KEY only
@@ -137,12 +138,12 @@ class Config(LogFields, BudgetFields, ParentFields, CurriculumFields, AlgoFields
     "Everything that defines a WMIL training run."
     def __post_init__(self): self._validate()
 
-# %% ../nbs/05b_config.ipynb #4b337cd4
+# %% ../nbs/05b_config.ipynb #8f09b476
 _POS_INT = ('num_actions', 'time_limit', 'total_steps', 'batch_size', 'rollout_len', 'context_len', 'hidden_dim', 'n_layers',
             'n_heads', 'ffn_dim', 'log_every', 'checkpoint_every', 'ppo_epochs', 'ppo_minibatches', 'curriculum_min_steps',
             'query_pool', 'rm_heads', 'rm_hidden', 'rm_batch', 'rm_steps', 'rm_buffer', 'imagine_branches')
 _NONNEG = ('gamma', 'entropy_coef', 'world_model_coef', 'value_coef', 'max_grad_norm', 'lr', 'baseline_decay', 'imagine_weight')
-_UNIT = ('gae_lambda', 'clip_coef', 'curriculum_threshold', 'curriculum_mix', 'lr_final', 'parent_noise')
+_UNIT = ('gae_lambda', 'clip_coef', 'curriculum_threshold', 'curriculum_mix', 'lr_final', 'parent_noise', 'parent_skip')
 _CHOICES = {'device': ('auto', 'cpu', 'cuda'), 'algo': ('reinforce', 'ppo'), 'reward_scaling': ('fixed', 'adaptive'),
             'baseline': ('running', 'value'), 'policy_steps': ('all', 'scored'), 'lr_schedule': ('constant', 'linear', 'cosine'),
             'parent': ('deterministic', 'noisy', 'llm'), 'llm_backend': ('local', 'openai'), 'llm_answer': ('logprobs', 'json'),
@@ -221,7 +222,7 @@ def _validate(self:Config):
         self.task_params['sequence'] = list(self.task_params['sequence'])
     _check_numbers(self); _check_budget(self); _check_choices(self); _check_task(self)
 
-# %% ../nbs/05b_config.ipynb #3b85c5ef
+# %% ../nbs/05b_config.ipynb #25c56be2
 def task_of(cfg:Config, **knobs):
     "The task `cfg` trains on; `knobs` override its `task_params`."
     return make_task(cfg.task, n_symbols=cfg.num_actions, **{**cfg.task_params, **knobs})
@@ -232,7 +233,7 @@ def model_of(cfg:Config, task)->BabyModel:
 
 def parent_of(cfg:Config, task, device='cpu')->Parent:
     "The parent `cfg` asks for, judging `task` (an LLM parent loads its model here)."
-    if cfg.parent == 'noisy': return NoisyParent(task, cfg.parent_noise, cfg.parent_fnr, cfg.parent_fpr)
+    if cfg.parent == 'noisy': return NoisyParent(task, cfg.parent_noise, cfg.parent_fnr, cfg.parent_fpr, cfg.parent_skip)
     if cfg.parent == 'deterministic': return DeterministicParent(task)
     return make_llm_parent(task, cfg.llm_backend, cfg.llm_model, cfg.llm_base_url, cfg.llm_template, cfg.llm_threshold, cfg.llm_fallback,
                            cfg.llm_answer, cfg.llm_cache, cfg.llm_timeout, cfg.llm_retries, str(device))

@@ -27,7 +27,7 @@ class RewardVector:
         if bad: raise ValueError(f"unknown reward component(s) {', '.join(bad)}; valid: {', '.join(self.components())}")
         return sum(w * getattr(self, k) for k, w in weights.items())
 
-# %% ../nbs/02_parent.ipynb #4ccbb505
+# %% ../nbs/02_parent.ipynb #64fa356b
 @dataclass
 class Consequence:
     "What the parent says happened, batched."
@@ -53,15 +53,17 @@ class Parent:
                )->Consequence:
         "The consequence of `action` in `state`, with the reward vector; counts the grading and consequence calls."
         nxt, goal, success = self.consequence(state, action, u, grade)
-        graded = torch.ones_like(success) if grade is None else grade
-        if grade is not None: goal = goal * grade
-        n = torch.stack([graded, torch.ones_like(graded)], -1).reshape(-1, graded.shape[-1], 2).sum(1) # `[seeds, 2]`, on the device
+        asked = torch.ones_like(success) if grade is None else grade
+        graded = self.answered(asked, u)
+        if grade is not None or graded is not asked: goal = goal * graded
+        n = torch.stack([asked, torch.ones_like(asked)], -1).reshape(-1, asked.shape[-1], 2).sum(1) # `[seeds, 2]`, on the device
         self.calls = n if self.calls is None else self.calls.to(n.device) + n
         obs = self.task.observe(nxt)
         pred = torch.zeros_like(goal) if predicted is None else (predicted.detach() - obs).pow(2).mean(-1)
         return Consequence(nxt, obs, RewardVector(goal=goal, pred=pred), success, self.task.scored(state), graded)
     def __repr__(self): return f"{type(self).__name__}({self.task!r})"
     n_draws = 0 # uniform draws per step the parent consumes itself (the env appends them to the task's)
+    def answered(self, asked:torch.Tensor, u:torch.Tensor)->torch.Tensor: return asked # the asked steps it answers (a grading call is counted either way)
     def columns(self, i:int)->dict:
         "The `i`-th seed's parent counters, for its metrics rows."
         g, c = self.calls[i].tolist() if self.calls is not None else (0, 0)
@@ -77,29 +79,32 @@ class DeterministicParent(Parent):
         success = self.task.success(state, action, nxt)
         return nxt, success.float(), success
 
-# %% ../nbs/02_parent.ipynb #2c13fc5b
+# %% ../nbs/02_parent.ipynb #56a24be7
 class NoisyParent(DeterministicParent):
-    "A rule-based parent whose goal reward is flipped at random: probability `eps`, or `fnr` on right and `fpr` on wrong actions."
-    n_draws = 1
+    "A rule-based parent whose goal reward is flipped at random (probability `eps`, or `fnr` on right and `fpr` on wrong actions), and which may not answer."
     def __init__(self,
                  task:Task, # the task's rules
                  eps:float=0.0, # probability of flipping each scored judgement
                  fnr:float|None=None, # probability that a right action goes unrewarded (default: eps)
                  fpr:float|None=None, # probability that a wrong action is rewarded (default: eps)
+                 skip:float=0.0, # probability of giving no answer to a judgement asked for (the step stays unlabelled)
                 ):
         super().__init__(task)
-        self.fnr, self.fpr = (eps if fnr is None else fnr), (eps if fpr is None else fpr)
-        for k in ('fnr', 'fpr'):
+        self.fnr, self.fpr, self.skip = (eps if fnr is None else fnr), (eps if fpr is None else fpr), skip
+        self.n_draws = 2 if skip else 1 # the flip's draw, then the skip's
+        for k in ('fnr', 'fpr', 'skip'):
             if not 0 <= getattr(self, k) <= 1: raise ValueError(f"{k} must be in [0, 1], got {getattr(self, k)!r}")
         self.flips = None # per-seed cumulative flips
     def consequence(self, state, action, u, grade=None):
         nxt, goal, success = super().consequence(state, action, u[..., :self.task.n_draws])
         flip = (u[..., self.task.n_draws] < torch.where(success, self.fnr, self.fpr)) & self.task.scored(state)
-        if grade is not None: flip = flip & grade # only a judgement asked for can be wrong
+        if self.skip: grade = self.answered(torch.ones_like(success) if grade is None else grade, u)
+        if grade is not None: flip = flip & grade # only a judgement given can be wrong
         n = flip.reshape(-1, flip.shape[-1]).sum(-1) # kept on the device: no host sync in the training loop
         self.flips = n if self.flips is None else self.flips.to(n.device) + n
         return nxt, torch.where(flip, 1 - goal, goal), success
+    def answered(self, asked, u): return asked & (u[..., self.task.n_draws + 1] >= self.skip) if self.skip else asked
     def columns(self, i): return {**super().columns(i), 'parent/flips': int(self.flips[i]) if self.flips is not None else 0}
     def state_dict(self): return {**super().state_dict(), 'flips': self.flips}
     def load_state_dict(self, d): super().load_state_dict(d); self.flips = d.get('flips')
-    def __repr__(self): return f"NoisyParent({self.task!r}, fnr={self.fnr}, fpr={self.fpr})"
+    def __repr__(self): return f"NoisyParent({self.task!r}, fnr={self.fnr}, fpr={self.fpr}, skip={self.skip})"
