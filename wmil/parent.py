@@ -27,7 +27,7 @@ class RewardVector:
         if bad: raise ValueError(f"unknown reward component(s) {', '.join(bad)}; valid: {', '.join(self.components())}")
         return sum(w * getattr(self, k) for k, w in weights.items())
 
-# %% ../nbs/02_parent.ipynb #64fa356b
+# %% ../nbs/02_parent.ipynb #fadef259
 @dataclass
 class Consequence:
     "What the parent says happened, batched."
@@ -38,6 +38,7 @@ class Consequence:
     scored: torch.Tensor # bool: this step counts towards the success rate
     graded: torch.Tensor # bool: the parent judged this step (its goal reward is the parent's); elsewhere the goal reward is 0, unlabelled
 
+# %% ../nbs/02_parent.ipynb #655f2124
 class Parent:
     "Gives the consequence of a batch of actions in a task."
     def __init__(self, task:Task): self.task, self.calls = task, None # per-seed cumulative (grading, consequence) calls
