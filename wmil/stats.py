@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['AGGREGATES', 'iqm', 'bootstrap_ci', 'probability_of_improvement', 'Comparison', 'compare', 'PairedComparison',
-           'paired_compare', 'holm_bonferroni', 'holm_adjust', 'aggregate', 'retention']
+           'paired_compare', 'holm_bonferroni', 'holm_adjust', 'aggregate', 'retention', 'log_auc', 'calls_to']
 
 # %% ../nbs/09_stats.ipynb #057fa440
 import warnings
@@ -202,3 +202,25 @@ def retention(steps, # the rows' steps, increasing
     if not len(hit): return {**out, 'mastered_at': None, 'min_after_mastery': np.nan, 'frac_below_floor': np.nan}
     after = v[hit[0]:]
     return {**out, 'mastered_at': int(steps[hit[0]]), 'min_after_mastery': float(after.min()), 'frac_below_floor': float((after < floor).mean())}
+
+# %% ../nbs/09_stats.ipynb #67030e24
+def log_auc(calls, # the budgets, increasing (calls per seed)
+            values, # the success each reached
+           )->float: # in [0, 1] for values in [0, 1]
+    "Area under `values` against log2(`calls`), over the width of the log2 range."
+    x, y = np.log2(np.asarray(calls, float)), np.asarray(values, float)
+    if len(x) < 2 or np.any(np.diff(x) <= 0): raise ValueError(f"calls must be at least two increasing budgets, got {list(calls)}")
+    return float(np.sum((y[1:] + y[:-1]) / 2 * np.diff(x)) / (x[-1] - x[0]))
+
+def calls_to(calls, # the budgets, increasing
+             values, # the success each reached
+             target:float, # the success to reach
+            )->tuple: # (calls, censored)
+    "The calls at which success first reaches `target` (log-linear between budgets), or (the largest budget, True) if none does."
+    x, y = np.log2(np.asarray(calls, float)), np.asarray(values, float)
+    hit = np.flatnonzero(y >= target)
+    if not len(hit): return float(calls[-1]), True
+    i = int(hit[0])
+    if i == 0: return float(calls[0]), False
+    f = (target - y[i - 1]) / (y[i] - y[i - 1])
+    return float(2 ** (x[i - 1] + f * (x[i] - x[i - 1]))), False
