@@ -5,13 +5,14 @@
 # %% auto #0
 __all__ = ['allowance', 'top_b', 'query_scores', 'rm_init', 'rm_logits', 'GradingBudget']
 
-# %% ../nbs/05g_budget.ipynb #7134d8b2
+# %% ../nbs/05g_budget.ipynb #1073f1f9
 import math
 import torch
 import torch.nn.functional as F
 from fastcore.basics import patch
 from .rng import *
 from .reinforce import discounted_returns
+from .ppo import per_seed_samples
 from .config import *
 
 # %% ../nbs/05g_budget.ipynb #6adb1773
@@ -144,17 +145,16 @@ def _train(self:GradingBudget, features):
         self.opt.zero_grad(); (loss * (n > 0)).sum().backward(); self.opt.step()
         self.stats[:, 2] = torch.where(n > 0, loss.detach(), self.stats[:, 2]); self.updates += 1
 
-# %% ../nbs/05g_budget.ipynb #fd2c7e69
+# %% ../nbs/05g_budget.ipynb #76fa5b3d
 @patch
 def learn(self:GradingBudget,
           r:dict, # the rollout, `[T, S, B, ...]`: history, mask, hidden, actions, goal, graded
           features, # `features(history, mask)`: the baby's hidden state, `[S, N, ...]` -> `[S, N, H]`
          )->dict: # the rollout with the goal reward relabelled (`reward_model`) or a `learn_mask` (`mask`)
     "Learn from this rollout's graded steps; return what the policy learns from."
-    seed_major = lambda v: v.transpose(0, 1).flatten(1, 2) # `[T, S, B, ...]` -> `[S, T*B, ...]`
-    x = {k: seed_major(r[a]) for k, a in [('history', 'history'), ('mask', 'mask'), ('hidden', 'hidden'), ('action', 'actions'), ('label', 'goal')]}
+    x = {k: per_seed_samples(r[a]) for k, a in [('history', 'history'), ('mask', 'mask'), ('hidden', 'hidden'), ('action', 'actions'), ('label', 'goal')]}
     if self.learns:
-        self._check_and_store(x, seed_major(r['graded']))
+        self._check_and_store(x, per_seed_samples(r['graded']))
         self._train(features)
     if self.cfg.unlabelled == 'mask': return {**r, 'learn_mask': r['graded']}
     p = self._probs(x['hidden'], x['action']).mean(1).view(r['goal'].shape[1], *r['goal'].shape[::2]).transpose(0, 1)
@@ -181,7 +181,7 @@ def load_state_dict(self:GradingBudget, d:dict):
     self.used, self.written, self.stats, self.updates = d['used'].to(dev), d['written'].to(dev), d['stats'].to(dev), int(d['updates'])
     self.buf = {k: v.to(dev) for k, v in d['buf'].items()}
 
-# %% ../nbs/05g_budget.ipynb #aa0f3db8
+# %% ../nbs/05g_budget.ipynb #f757e5c3
 @patch
 def imagine(self:GradingBudget,
             act, # act(history, mask, noise) -> (logits, values, actions, predicted, hidden), every seed's baby, with gradients
@@ -203,8 +203,7 @@ def imagine(self:GradingBudget,
 @patch
 def imagined_loss(self:GradingBudget, act, r:dict, step:int, rep:int=0)->torch.Tensor:
     "The policy and value losses (`[S]`) on imagined branches from this rollout's real windows."
-    cfg, seed_major = self.cfg, lambda v: v.transpose(0, 1).flatten(1, 2)
-    hist, mask = seed_major(r['history']), seed_major(r['mask'])
+    cfg, hist, mask = self.cfg, per_seed_samples(r['history']), per_seed_samples(r['mask'])
     pick = top_b(uniform(fold(self.keys, Purpose.IMAGINE, step, rep, -1), hist.shape[1:2]), torch.full(hist.shape[:1], cfg.imagine_branches, device=hist.device))
     hist, mask = hist[pick].view(hist.shape[0], -1, *hist.shape[2:]), mask[pick].view(mask.shape[0], -1, mask.shape[-1])
     im = self.imagine(act, hist, mask, step, rep)

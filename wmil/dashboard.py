@@ -25,7 +25,7 @@ from .stats import aggregate, compare
 from .figures import paper_figure, learning_curves, save_figure, save_table, format_ci, fingerprint
 from .probing import collect_rollout, activations, probe_table, probe_summary, plot_probes, plot_pca, plot_attention, layer_names
 
-# %% ../nbs/13_dashboard.ipynb #11795b7e
+# %% ../nbs/13_dashboard.ipynb #af007ebe
 ABLATE = ('world_model_coef', 'reward_weights', 'context_len', 'algo', 'lr', 'entropy_coef', 'reward_scaling', 'batch_size',
           'grading_budget', 'query_selection', 'unlabelled', 'imagine_horizon', 'parent_noise')
 
@@ -40,7 +40,8 @@ def parse_values(param:str, text:str)->list:
 
 def parse_fixed(text:str)->dict:
     "The fields every run of an ablation shares, as YAML (`grading_budget: 2000, query_selection: uncertainty`); empty: none."
-    try: out = yaml.safe_load('{' + text + '}') if text.strip() and not text.strip().startswith('{') else yaml.safe_load(text or '{}')
+    text = text.strip()
+    try: out = yaml.safe_load(text if text.startswith('{') else '{' + text + '}')
     except yaml.YAMLError: out = None
     if not isinstance(out, dict): raise ConfigError(f"fields for every run must be 'name: value' pairs separated by ',', got {text!r}")
     bad = [k for k in out if k not in Config.__dataclass_fields__]

@@ -38,10 +38,11 @@ class Consequence:
     scored: torch.Tensor # bool: this step counts towards the success rate
     graded: torch.Tensor # bool: the parent judged this step (its goal reward is the parent's); elsewhere the goal reward is 0, unlabelled
 
-# %% ../nbs/02_parent.ipynb #655f2124
+# %% ../nbs/02_parent.ipynb #505d012d
 class Parent:
     "Gives the consequence of a batch of actions in a task."
-    def __init__(self, task:Task): self.task, self.calls = task, None # per-seed cumulative (grading, consequence) calls
+    def __init__(self, task:Task):
+        self.task, self.steps, self.graded_all, self.asked = task, 0, 0, None # per seed: consequence calls; grading calls unmasked (ints) and asked for (`[seeds]`)
     def consequence(self, state:dict, action:torch.Tensor, u:torch.Tensor, grade:torch.Tensor|None=None):
         "Return `(next_state, goal_reward, success)`; `u` are the task's uniform draws; judge only where `grade` (None: everywhere)."
         raise NotImplementedError
@@ -54,11 +55,14 @@ class Parent:
                )->Consequence:
         "The consequence of `action` in `state`, with the reward vector; counts the grading and consequence calls."
         nxt, goal, success = self.consequence(state, action, u, grade)
-        asked = torch.ones_like(success) if grade is None else grade
+        asked = success.new_ones(()).expand_as(success) if grade is None else grade # every step, without allocating a mask
         graded = self.answered(asked, u)
         if grade is not None or graded is not asked: goal = goal * graded
-        n = torch.stack([asked, torch.ones_like(asked)], -1).reshape(-1, asked.shape[-1], 2).sum(1) # `[seeds, 2]`, on the device
-        self.calls = n if self.calls is None else self.calls.to(n.device) + n
+        self.steps += success.shape[-1] # every seed steps all its episodes: counted on the host, no work on the device
+        if grade is None: self.graded_all += success.shape[-1]
+        else:
+            n = grade.reshape(-1, grade.shape[-1]).sum(-1) # `[seeds]`, kept on the device
+            self.asked = n if self.asked is None else self.asked.to(n.device) + n
         obs = self.task.observe(nxt)
         pred = torch.zeros_like(goal) if predicted is None else (predicted.detach() - obs).pow(2).mean(-1)
         return Consequence(nxt, obs, RewardVector(goal=goal, pred=pred), success, self.task.scored(state), graded)
@@ -67,10 +71,9 @@ class Parent:
     def answered(self, asked:torch.Tensor, u:torch.Tensor)->torch.Tensor: return asked # the asked steps it answers (a grading call is counted either way)
     def columns(self, i:int)->dict:
         "The `i`-th seed's parent counters, for its metrics rows."
-        g, c = self.calls[i].tolist() if self.calls is not None else (0, 0)
-        return {'parent/grading_calls': g, 'parent/consequence_calls': c}
-    def state_dict(self)->dict: return {'calls': self.calls} # counters a resumed run continues from
-    def load_state_dict(self, d:dict): self.calls = d.get('calls')
+        return {'parent/grading_calls': self.graded_all + (int(self.asked[i]) if self.asked is not None else 0), 'parent/consequence_calls': self.steps}
+    def state_dict(self)->dict: return {'steps': self.steps, 'graded_all': self.graded_all, 'asked': self.asked} # counters a resumed run continues from
+    def load_state_dict(self, d:dict): self.steps, self.graded_all, self.asked = d.get('steps', 0), d.get('graded_all', 0), d.get('asked')
 
 # %% ../nbs/02_parent.ipynb #416aceb0
 class DeterministicParent(Parent):

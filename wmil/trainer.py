@@ -84,7 +84,7 @@ def _call(self:Trainer, name:str, *args):
     if self.n_seeds > 1: return many(self.params, *args)
     return tuple(o.unsqueeze(0) for o in one({k: v[0] for k, v in self.params.items()}, *(a[0] for a in args)))
 
-# %% ../nbs/06_trainer.ipynb #2eb12993
+# %% ../nbs/06_trainer.ipynb #6ba062a8
 @patch
 def _collect(self:Trainer, grad:bool)->dict:
     "Act for `rollout_len` steps in every episode; return the rollout, `[T, S, B, ...]`."
@@ -96,9 +96,9 @@ def _collect(self:Trainer, grad:bool)->dict:
             logits, values, actions, predicted, hidden = self._call('act', env.history, env.mask, noise)
         grade = self.budget.select(hidden.detach(), actions, self.step * cfg.rollout_len + j) if self.budget else None
         st = env.step(actions, predicted=predicted, grade=grade, validate=False)
-        for k, v in dict(logits=logits, values=values, actions=actions, predicted=predicted, hidden=hidden, next_state=st.next_state, goal=st.reward.goal,
-                         pred=st.reward.pred, success=st.success, scored=st.scored, truncated=st.truncated, graded=st.graded,
-                         episode_success=st.episode_success, correct=st.correct_action).items(): roll[k].append(v)
+        for k, v in dict(logits=logits, values=values, actions=actions, predicted=predicted, next_state=st.next_state, goal=st.reward.goal,
+                         pred=st.reward.pred, success=st.success, scored=st.scored, truncated=st.truncated, episode_success=st.episode_success,
+                         correct=st.correct_action, **({'hidden': hidden, 'graded': st.graded} if self.budget else {})).items(): roll[k].append(v)
     return {k: torch.stack(v) for k, v in roll.items()}
 
 # %% ../nbs/06_trainer.ipynb #075eaad4
