@@ -83,13 +83,19 @@ def _exp001(results, out, source):
 BUILDERS['exp001'] = Builder('exp001', _runs_under('exp001'), _exp001, ['figures/exp001_curves.pdf', 'figures/exp001_curves.png', 'tables/exp001.tex'],
                              'run nbs/experiments/exp001_pattern_echo.ipynb in full')
 
-# %% ../nbs/14_paper.ipynb #6d2aafb0
+# %% ../nbs/14_paper.ipynb #58e0225d
 EXP002_TASKS = {'pattern_echo': 'PatternEcho', 'sequence_next': 'SequenceNext', 'hidden_phase': 'HiddenPhase', 'delayed_recall': 'DelayedRecall'}
 
 def _auc(df, metric):
     d = curves(df, metric)
     return d.groupby(['condition', 'task', 'seed'], as_index=False)['value'].mean()
 
+def _outcome(c, x:str, y:str)->str:
+    "A comparison's call in a table: `x better`, `y better` (the interval of P(X better) excludes 0.5), no difference, or too few seeds."
+    if 'too few' in c.verdict: return 'too few seeds'
+    return f'{x} better' if c.poi_ci[0] > 0.5 else f'{y} better' if c.poi_ci[1] < 0.5 else 'no detectable difference'
+
+# %% ../nbs/14_paper.ipynb #806b51c1
 def exp002_comparisons(df:pd.DataFrame, last:int=5, n_resamples:int=10_000)->pd.DataFrame:
     "Per task and score: IQMs with intervals for world model on and off, P(on > off), verdict."
     rows = []
@@ -100,8 +106,7 @@ def exp002_comparisons(df:pd.DataFrame, last:int=5, n_resamples:int=10_000)->pd.
                               ('final world-model loss', final_scores(g, 'losses/world_model', last=last), False)):
             on, off = s[s.condition == on_name].value.to_numpy(), s[s.condition == off_name].value.to_numpy()
             c = compare(on, off, names=('on', 'off'), higher_is_better=hib, metric=score, n_resamples=n_resamples)
-            outcome = ('too few seeds' if 'too few' in c.verdict else 'on better' if c.poi_ci[0] > 0.5
-                       else 'off better' if c.poi_ci[1] < 0.5 else 'no detectable difference')
+            outcome = _outcome(c, 'on', 'off')
             rows.append({'task': task, 'score': score, 'n': f'{len(on)} vs {len(off)}', 'world model on': format_ci(c.iqm_x, *c.iqm_x_ci),
                          'world model off': format_ci(c.iqm_y, *c.iqm_y_ci),
                          'P(on better)': f'{c.poi:.2f} [{c.poi_ci[0]:.2f}, {c.poi_ci[1]:.2f}]', 'verdict': outcome, 'comparison': c})
@@ -138,7 +143,7 @@ def _exp002(results, out, source):
 BUILDERS['exp002'] = Builder('exp002', _runs_under('exp002'), _exp002, ['figures/exp002_curves.pdf', 'figures/exp002_curves.png', 'tables/exp002.tex'],
                              'run nbs/analysis/exp002_world_model.ipynb in full')
 
-# %% ../nbs/14_paper.ipynb #74afd863
+# %% ../nbs/14_paper.ipynb #5f532395
 EXP004_PARENTS = ['deterministic', 'llm', 'noisy_matched_accuracy', 'noisy_matched_rates', 'noisy_0.1', 'noisy_0.2', 'noisy_0.3', 'noisy_0.4']
 EXP004_PAIRS = [('llm', 'deterministic'), ('llm', 'noisy_matched_accuracy'), ('llm', 'noisy_matched_rates'),
                 *[(f'noisy_{e}', 'deterministic') for e in (0.1, 0.2, 0.3, 0.4)]]
@@ -157,8 +162,7 @@ def exp004_comparisons(df:pd.DataFrame, last:int=5, n_resamples:int=10_000)->pd.
             a, b = s[s.parent == x].value.to_numpy(), s[s.parent == y].value.to_numpy()
             if not (len(a) and len(b)): continue
             c = compare(a, b, names=(x, y), metric='final success', n_resamples=n_resamples)
-            outcome = ('too few seeds' if 'too few' in c.verdict else f'{x} better' if c.poi_ci[0] > 0.5
-                       else f'{y} better' if c.poi_ci[1] < 0.5 else 'no detectable difference')
+            outcome = _outcome(c, x, y)
             rows.append({'task': task, 'X': x, 'Y': y, 'n': f'{len(a)} vs {len(b)}', 'X final success': format_ci(c.iqm_x, *c.iqm_x_ci),
                          'Y final success': format_ci(c.iqm_y, *c.iqm_y_ci), 'P(X better)': f'{c.poi:.2f} [{c.poi_ci[0]:.2f}, {c.poi_ci[1]:.2f}]',
                          'verdict': outcome, 'comparison': c})
