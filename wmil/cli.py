@@ -67,7 +67,7 @@ def _parent_flags(p:argparse.ArgumentParser):
     g.add_argument('--unlabelled', choices=['reward_model', 'mask'], help='ungraded steps: relabelled by the reward model, or left out (default: reward_model)')
     g.add_argument('--imagine-horizon', type=int, metavar='K', help="also learn from K steps imagined with the baby's world model, rewarded by the reward model (default: 0)")
 
-# %% ../nbs/07_cli.ipynb #9c72ae74
+# %% ../nbs/07_cli.ipynb #5b7b841e
 def train_parser()->argparse.ArgumentParser:
     "The `wmil-train` argument parser."
     p = _Parser(prog='wmil-train', description="Train WMIL babies (one per seed) with REINFORCE or PPO; the defaults run Experiment 001's setting.")
@@ -94,17 +94,18 @@ def train_parser()->argparse.ArgumentParser:
     p.add_argument('--lr-schedule', choices=['constant', 'linear', 'cosine'], help='learning-rate decay to lr * lr_final at the last update (default: cosine)')
     p.add_argument('--curriculum', action='store_true', default=None, help="raise the task's difficulty level by level on mastery")
     p.add_argument('--config', metavar='FILE.yaml', help='a YAML file of config fields; flags override it')
+    p.add_argument('--eval-episodes', type=int, metavar='N', help="greedy episodes per seed at every metrics row, judged by the task's rule, no parent call (default: 0, none)")
     p.add_argument('--log-dir', metavar='DIR', help='run directory (default: runs/TASK-seedS-TIMESTAMP)')
     p.add_argument('--resume', metavar='DIR', help='continue the run in DIR up to --total-steps')
     p.add_argument('--quiet', action='store_true', help='no progress bar or per-row lines')
     _parent_flags(p)
     return p
 
-# %% ../nbs/07_cli.ipynb #8c10bd54
+# %% ../nbs/07_cli.ipynb #9a98f279
 _FLAG_FIELDS = {'task': 'task', 'total_steps': 'total_steps', 'batch_size': 'batch_size', 'world_model_coef': 'world_model_coef',
                 'device': 'device', 'context_len': 'context_len', 'algo': 'algo', 'rollout_len': 'rollout_len', 'gamma': 'gamma',
                 'lr': 'lr', 'time_limit': 'time_limit', 'reward_weights': 'reward_weights', 'reward_scaling': 'reward_scaling', 'baseline': 'baseline', 'policy_steps': 'policy_steps',
-                'lr_schedule': 'lr_schedule', 'curriculum': 'curriculum',
+                'lr_schedule': 'lr_schedule', 'curriculum': 'curriculum', 'eval_episodes': 'eval_episodes',
                 **{k: k for k in ('parent', 'parent_noise', 'parent_skip', 'llm_backend', 'llm_model', 'llm_base_url', 'llm_template', 'llm_threshold',
                                   'llm_fallback', 'llm_cache', 'grading_budget', 'query_selection', 'unlabelled', 'imagine_horizon')}}
 

@@ -124,11 +124,12 @@ class BudgetFields:
     imagine_weight: float = 1.0 # weight of the imagined steps' losses against the real ones
     imagine_updates: int = 0 # optimiser steps on imagination alone after each real update (MBPO's model-to-real ratio)
 
-# %% ../nbs/05b_config.ipynb #8321d6db
+# %% ../nbs/05b_config.ipynb #0295533e
 @dataclass
 class LogFields:
     "What is written, and how often."
     log_every: int = 100 # updates between metrics rows
+    eval_episodes: int = 0 # greedy episodes per seed at every metrics row, judged by the task's rule with no parent call (0: none); `eval/success_rate`
     checkpoint_every: int = 1000 # updates between checkpoints (and one at the end)
     tensorboard: bool = True # also write TensorBoard events when `tensorboard` is installed
 
@@ -153,7 +154,7 @@ _CHOICES = {'device': ('auto', 'cpu', 'cuda'), 'algo': ('reinforce', 'ppo'), 're
 def _is_int(v): return isinstance(v, int) and not isinstance(v, bool)
 def _is_num(v): return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
-# %% ../nbs/05b_config.ipynb #0a848796
+# %% ../nbs/05b_config.ipynb #91d4216f
 def _check_numbers(cfg):
     for k in _POS_INT:
         v = getattr(cfg, k)
@@ -164,6 +165,7 @@ def _check_numbers(cfg):
     for k in _UNIT:
         v = getattr(cfg, k)
         if not (_is_num(v) and 0 <= v <= 1): raise ConfigError(f"{k} must be a number in [0, 1], got {v!r}")
+    if not (_is_int(cfg.eval_episodes) and cfg.eval_episodes >= 0): raise ConfigError(f"eval_episodes must be a non-negative integer, got {cfg.eval_episodes!r}")
     if not 0 < cfg.lr: raise ConfigError(f"lr must be positive, got {cfg.lr!r}")
     if not 0 < cfg.baseline_decay <= 1: raise ConfigError(f"baseline_decay must be in (0, 1], got {cfg.baseline_decay!r}")
     if cfg.gamma > 1: raise ConfigError(f"gamma must be in [0, 1], got {cfg.gamma!r}")

@@ -42,7 +42,7 @@ def fold(key:torch.Tensor, # key(s) to derive from
         key = hash32(key ^ h)
     return key
 
-# %% ../nbs/00_rng.ipynb #84a89235
+# %% ../nbs/00_rng.ipynb #70c48fce
 @unique
 class Purpose(IntEnum):
     "What a stream of draws is for: the first integer folded into a seed's key."
@@ -55,6 +55,7 @@ class Purpose(IntEnum):
     PROBE = 7 # the probing rollouts' policy (`wmil.probing`)
     REWARD_MODEL = 8 # the reward model's initial weights and its training draws (`wmil.budget`)
     IMAGINE = 9 # imagined rollouts: which real windows they branch from, and the policy's noise in them (`wmil.budget`)
+    EVAL = 10 # evaluation episodes (`SymbolicEnv(stream=k)`), kept apart from every stream training draws from
 
 # %% ../nbs/00_rng.ipynb #eb416f39
 def uniform(key:torch.Tensor, # key(s) of shape `K`

@@ -192,7 +192,7 @@ def metric(self:Trainer,
     if name not in vals: raise KeyError(f"unknown metric {name!r}; known: {', '.join(vals)}")
     return vals[name]
 
-# %% ../nbs/06_trainer.ipynb #07b659e5
+# %% ../nbs/06_trainer.ipynb #a0d1b828
 @patch
 def _rows(self:Trainer, rate:float)->list:
     "A metrics row per seed, over the trailing window."
@@ -201,7 +201,8 @@ def _rows(self:Trainer, rate:float)->list:
     perf = {'perf/steps_per_second': rate, 'perf/env_steps_per_second': rate * env_steps / max(self.step, 1) * self.n_seeds,
             'time/elapsed_s': self.elapsed}
     none = [None] * self.n_seeds # row-time diagnostics (`wmil.optim`)
-    vals.update({'diag/adam_v': adam_scale(self.opt, self.flat.data) or none, 'diag/wm_grad_share': self.grad_share or none})
+    vals.update({'diag/adam_v': adam_scale(self.opt, self.flat.data) or none, 'diag/wm_grad_share': self.grad_share or none,
+                 **({'eval/success_rate': self.evaluate()} if cfg.eval_episodes else {})})
     return [{'step': self.step, 'seed': seed, 'charts/env_steps': env_steps, **{k: v[i] for k, v in vals.items()},
              **task_columns(self.task.params(), i), **(self.curriculum.columns(i) if self.curriculum else {}), **self.env.parent.columns(i),
              **(self.budget.columns(i) if self.budget else {}), **perf}
@@ -209,6 +210,13 @@ def _rows(self:Trainer, rate:float)->list:
 
 @patch
 def _window_values(self:Trainer)->dict: return summarise(self.ring.sums(self.step, self.window), min(self.step, self.window))
+
+@patch
+def evaluate(self:Trainer, episodes:int|None=None)->list:
+    "Each seed's success acting greedily in `episodes` evaluation episodes (default `cfg.eval_episodes`; the same ones at every call), judged by the task's rule: no parent call."
+    c, task, zero = self.cfg, self.env.task, torch.zeros(self.n_seeds, self.cfg.batch_size, self.env.task.n_actions, device=self.device)
+    env = SymbolicEnv(task, DeterministicParent(task), c.batch_size, c.seeds, c.time_limit, c.context_len, self.device, stream=1)
+    return greedy_success(lambda h, m: self._call('act', h, m, zero)[0], env, episodes or c.eval_episodes).tolist()
 
 # %% ../nbs/06_trainer.ipynb #b391d5c3
 @patch
@@ -224,7 +232,7 @@ def _log_rows(self:Trainer, rate:float, bar):
     bar.set_postfix(post)
     if self.verbose: tqdm.write(f"step {self.step:>6} | " + ' | '.join(f'{k} {v}' for k, v in post.items()) + f" | {rate:.0f} upd/s")
 
-# %% ../nbs/06_trainer.ipynb #b41eff1c
+# %% ../nbs/06_trainer.ipynb #f7604b13
 @patch
 def fit(self:Trainer,
         total_steps:int|None=None, # train until this many updates (default: `cfg.total_steps`)
@@ -243,9 +251,8 @@ def fit(self:Trainer,
             bar.update(1)
             if self.step == 1 or self.step % cfg.log_every == 0 or self.step == target:
                 if self.device.type == 'cuda': torch.cuda.synchronize()
-                now = time.perf_counter()
-                self._log_rows((self.step - s_row) / max(now - t_row, 1e-9), bar)
-                t_row, s_row = now, self.step
+                self._log_rows((self.step - s_row) / max(time.perf_counter() - t_row, 1e-9), bar)
+                t_row, s_row = time.perf_counter(), self.step # the row's own work (an evaluation) is not counted as training time
             if self.log_dir is not None and (self.step % cfg.checkpoint_every == 0 or self.step == target): self.save_checkpoint()
     finally: bar.close()
     return self.rows
