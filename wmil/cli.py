@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['train_parser', 'config_from_args', 'train_main', 'main', 'audit_parser', 'audit_main', 'audit_cli']
 
-# %% ../nbs/07_cli.ipynb #d5d71294
+# %% ../nbs/07_cli.ipynb #14959ad2
 import argparse, json, shutil, sys
 import yaml
 from dataclasses import asdict
@@ -15,22 +15,17 @@ from .config import *
 from .checkpoint import CheckpointError
 from .trainer import *
 from .llm_parent import *
+from .sweep import parse_seeds
 
-# %% ../nbs/07_cli.ipynb #770128b1
+# %% ../nbs/07_cli.ipynb #75909cd2
 class _Parser(argparse.ArgumentParser):
     "An ArgumentParser whose errors are one line."
     def error(self, message): self.exit(2, f"{self.prog}: error: {message}\n")
 
 def _seeds(s:str)->list:
-    "Parse `3`, `0-15` or `0,3,7` into a list of seeds."
-    out = []
-    try:
-        for part in s.split(','):
-            lo, _, hi = part.strip().partition('-')
-            out += list(range(int(lo), int(hi) + 1)) if hi else [int(lo)]
-    except ValueError: raise argparse.ArgumentTypeError(f"invalid seed list {s!r}: use e.g. 3, 0-15 or 0,3,7") from None
-    if not out or min(out) < 0: raise argparse.ArgumentTypeError(f"invalid seed list {s!r}: seeds are non-negative integers")
-    return out
+    "Parse `3`, `0-15` or `0,3,7` into a list of seeds (`wmil.sweep.parse_seeds`)."
+    try: return parse_seeds(s)
+    except ValueError as e: raise argparse.ArgumentTypeError(str(e)) from None
 
 def _task_param(s:str)->tuple:
     "Parse `NAME=VALUE`; the value is read as YAML (numbers, lists)."
