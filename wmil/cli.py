@@ -62,7 +62,7 @@ def _parent_flags(p:argparse.ArgumentParser):
     g.add_argument('--unlabelled', choices=['reward_model', 'mask'], help='ungraded steps: relabelled by the reward model, or left out (default: reward_model)')
     g.add_argument('--imagine-horizon', type=int, metavar='K', help="also learn from K steps imagined with the baby's world model, rewarded by the reward model (default: 0)")
 
-# %% ../nbs/07_cli.ipynb #5b7b841e
+# %% ../nbs/07_cli.ipynb #6497b0e5
 def train_parser()->argparse.ArgumentParser:
     "The `wmil-train` argument parser."
     p = _Parser(prog='wmil-train', description="Train WMIL babies (one per seed) with REINFORCE or PPO; the defaults run Experiment 001's setting.")
@@ -80,7 +80,7 @@ def train_parser()->argparse.ArgumentParser:
     p.add_argument('--algo', choices=['reinforce', 'ppo'], help='learning algorithm (default: reinforce)')
     p.add_argument('--rollout-len', type=int, metavar='T', help='environment steps per episode between updates (default: 1)')
     p.add_argument('--gamma', type=float, help='discount (default: 0)')
-    p.add_argument('--lr', type=float, help='Adam learning rate (default: 0.001)')
+    p.add_argument('--lr', type=float, help='peak Adam learning rate (default: 1e-3 for REINFORCE, 3e-4 for PPO)')
     p.add_argument('--time-limit', type=int, metavar='N', help='steps per episode (default: 16)')
     p.add_argument('--reward-weights', type=_weights, metavar='goal=W,pred=W', help='scalarisation of the reward vector (default: goal=1,pred=0)')
     p.add_argument('--reward-scaling', choices=['fixed', 'adaptive'], help='adaptive: divide each reward component by its running RMS before weighting')

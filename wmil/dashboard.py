@@ -6,7 +6,7 @@
 __all__ = ['ABLATE', 'parse_values', 'parse_fixed', 'condition_name', 'ablation_conditions', 'run_ablation', 'ablation_report',
            'export_ablation', 'AblationDashboard', 'load_probe', 'probe_figure', 'ProbingDashboard']
 
-# %% ../nbs/13_dashboard.ipynb #811e0cd5
+# %% ../nbs/13_dashboard.ipynb #51907eea
 import re
 from dataclasses import asdict
 from pathlib import Path
@@ -21,6 +21,7 @@ from .tasks import TASKS
 from .config import Config, ConfigError, config_from_dict, task_of
 from .checkpoint import CheckpointError
 from .runs import run_sweep, load_runs, final_scores, curves, find_runs, load_baby
+from .sweep import SweepError
 from .stats import aggregate, compare
 from .figures import paper_figure, learning_curves, save_figure, save_table, format_ci, fingerprint
 from .probing import collect_rollout, activations, probe_table, probe_summary, plot_probes, plot_pca, plot_attention, layer_names
@@ -60,16 +61,18 @@ def ablation_conditions(param:str, values:list, base:Config)->dict:
     for name, over in out.items(): config_from_dict({**asdict(base), **over}, source=f'condition {name}')
     return out
 
-# %% ../nbs/13_dashboard.ipynb #de53cc8e
+# %% ../nbs/13_dashboard.ipynb #ec9da1a7
 def run_ablation(root, # results folder; conditions go to root/TASK/CONDITION
                  task:str, param:str, values:list,
                  seeds:list, # e.g. list(range(10))
                  total_steps:int, base:dict|None=None, # other config fields shared by all conditions
-                 progress:bool=True)->pd.DataFrame:
+                 progress:bool=True,
+                 **sweep, # where the runs train (`wmil.runs.run_sweep`): e.g. executor='ray', address='HEAD:6379'
+                )->pd.DataFrame:
     "Train the missing seeds of every condition of a one-field ablation; return the task's tidy results."
     cfg = config_from_dict({**asdict(Config()), 'tensorboard': False, **(base or {}), 'task': task, 'total_steps': total_steps})
     conds = ablation_conditions(param, values, cfg)
-    run_sweep(Path(root)/task, cfg, conds, seeds, progress=progress)
+    run_sweep(Path(root)/task, cfg, conds, seeds, progress=progress, **sweep)
     df = load_runs(Path(root)/task)
     return df[df.condition.isin(conds)].reset_index(drop=True)
 
@@ -98,7 +101,7 @@ def export_ablation(fig, table:pd.DataFrame, name:str, source:str='', out_dir=No
     fig_dir, tab_dir = (Path(out_dir)/'figures', Path(out_dir)/'tables') if out_dir else (None, None)
     return save_figure(fig, name, fig_dir, source=source) + [save_table(table, name, tab_dir, source=source)]
 
-# %% ../nbs/13_dashboard.ipynb #baa2be15
+# %% ../nbs/13_dashboard.ipynb #6a49b839
 def _status(msg:str, error:bool=False)->str: return f"<span style='color:{'#b00' if error else '#333'}'>{msg}</span>"
 
 class AblationDashboard:
@@ -107,8 +110,10 @@ class AblationDashboard:
                  task:str='pattern_echo', param:str='world_model_coef', values:str='0; 1',
                  n_seeds:int=10, total_steps:int=1000, base:dict|None=None, # other config fields for every run
                  paper_dir=None, # where Export writes (default: the repository's paper_drafts/)
-                 progress:bool=True):
-        self.root, self.base, self.paper_dir, self.progress = Path(root), base or {}, paper_dir, progress
+                 progress:bool=True,
+                 sweep:dict|None=None, # where Run trains (`run_sweep`'s executor, address, ...): e.g. {'executor': 'ray', 'address': 'HEAD:6379'}
+                ):
+        self.root, self.base, self.paper_dir, self.progress, self.sweep = Path(root), base or {}, paper_dir, progress, sweep or {}
         self.task = W.Dropdown(options=list(TASKS), value=task, description='task')
         self.param = W.Dropdown(options=list(ABLATE), value=param, description='vary')
         self.values = W.Text(value=values, description='values', placeholder='YAML values separated by ;')
@@ -129,7 +134,7 @@ class AblationDashboard:
                        W.HBox([self.run_button, self.name, self.export_button]), self.status, self.out])
     def _ipython_display_(self): display(self.widget())
 
-# %% ../nbs/13_dashboard.ipynb #ceb741a5
+# %% ../nbs/13_dashboard.ipynb #a5042266
 @patch
 def on_run(self:AblationDashboard, _=None):
     "Run button: train what is missing, then report."
@@ -139,8 +144,8 @@ def on_run(self:AblationDashboard, _=None):
         self._say(f'training {len(vals)} conditions x {self.n_seeds.value} seeds ...')
         with self.out:
             self.df = run_ablation(self.root, self.task.value, self.param.value, vals, list(range(self.n_seeds.value)),
-                                   self.total_steps.value, {**self.base, **fixed}, progress=self.progress)
-    except (ConfigError, CheckpointError, ValueError) as e: return self._say(f'error: {e}', error=True)
+                                   self.total_steps.value, {**self.base, **fixed}, progress=self.progress, **self.sweep)
+    except (ConfigError, CheckpointError, ValueError, SweepError, ImportError) as e: return self._say(f'error: {e}', error=True)
     self.report()
 
 @patch

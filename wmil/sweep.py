@@ -4,10 +4,10 @@
 
 # %% auto #0
 __all__ = ['SAME_IGNORES', 'MARKER', 'seeds_label', 'parse_seeds', 'read_rows', 'sweep_configs', 'check_same', 'run_status',
-           'Job', 'plan_sweep', 'SweepError', 'run_lock', 'run_job', 'execute', 'Sweep', 'load_sweep', 'summary_table',
-           'run_sweep_file', 'sweep_main', 'main']
+           'Job', 'plan_sweep', 'SweepError', 'run_lock', 'run_job', 'require_ray', 'execute', 'Sweep', 'load_sweep',
+           'summary_table', 'run_sweep_file', 'sweep_main', 'main']
 
-# %% ../nbs/15_sweep.ipynb #d9b318cc
+# %% ../nbs/15_sweep.ipynb #934981cd
 import fcntl, json, os, re, shutil, socket, sys, time, argparse
 from contextlib import contextmanager
 from dataclasses import dataclass, asdict, field, fields, replace
@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 import torch
 from tqdm.auto import tqdm
-from .config import Config, ConfigError, config_from_dict, load_config
+from .config import Config, ConfigError, config_from_dict, load_config, peak_lr
 from .trainer import Trainer
 
 # %% ../nbs/15_sweep.ipynb #d38d1ba6
@@ -51,7 +51,7 @@ def read_rows(path:Path)->list:
             raise ValueError(f"{path}, line {i + 1}: not a JSON object; the metrics file is corrupt") from None
     return rows
 
-# %% ../nbs/15_sweep.ipynb #292b9b50
+# %% ../nbs/15_sweep.ipynb #1c9033cd
 SAME_IGNORES = ('seeds', 'device', 'tensorboard', 'log_every', 'checkpoint_every')
 
 def sweep_configs(base:Config, conditions:dict)->dict:
@@ -65,7 +65,8 @@ def sweep_configs(base:Config, conditions:dict)->dict:
 
 def check_same(run:Path, theirs:Config, cfg:Config):
     "Refuse `run` (trained with `theirs`) as a run of `cfg` when they differ in a field that matters."
-    diff = [f.name for f in fields(Config) if f.name not in SAME_IGNORES and getattr(theirs, f.name) != getattr(cfg, f.name)]
+    value = lambda c, k: peak_lr(c) if k == 'lr' else getattr(c, k) # the rate a run uses, whether stated or the default
+    diff = [f.name for f in fields(Config) if f.name not in SAME_IGNORES and value(theirs, f.name) != value(cfg, f.name)]
     if diff: raise ConfigError(f"{run} was trained with a different config ({', '.join(f'{k}: {getattr(theirs, k)!r} there, {getattr(cfg, k)!r} here' for k in diff)}); use another results folder")
 
 def run_status(run:Path, cfg:Config)->str:
@@ -153,8 +154,9 @@ def run_job(job:dict, # `asdict(Job)`
             Trainer(cfg, log_dir=run, progress=progress).fit(); action = 'trained' if status == 'absent' else 'restarted'
     return {'condition': job['condition'], 'run': str(run), 'seeds': cfg.seeds, 'action': action, 'host': host, 'seconds': round(time.perf_counter() - t0, 2)}
 
-# %% ../nbs/15_sweep.ipynb #4a0acf1e
-def _ray():
+# %% ../nbs/15_sweep.ipynb #9cf38f84
+def require_ray():
+    "The `ray` module, or an ImportError that names the extra to install."
     try: import ray
     except ImportError: raise ImportError("executor 'ray' needs Ray: pip install -e \".[ray]\" (or pip install 'wmil[ray]')") from None
     return ray
@@ -173,7 +175,7 @@ def _local(todo, root, threads, raise_errors, bar, progress):
         finally: bar.update(1)
 
 def _on_ray(todo, root, address, num_cpus, num_gpus, max_retries, bar):
-    ray = _ray()
+    ray = require_ray()
     if not ray.is_initialized(): ray.init(address=address, log_to_driver=False)
     task = ray.remote(run_job).options(num_cpus=num_cpus, num_gpus=num_gpus, max_retries=max_retries)
     refs = {task.remote(asdict(j), str(root), max(1, int(num_cpus))): j for j in todo}

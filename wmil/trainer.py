@@ -51,7 +51,7 @@ class Trainer:
     @property
     def n_seeds(self): return len(self.cfg.seeds)
 
-# %% ../nbs/06_trainer.ipynb #e95bf0d9
+# %% ../nbs/06_trainer.ipynb #0598400a
 @patch
 def _init_babies(self:Trainer):
     "One baby per seed in one flat buffer, its Adam, and the calls that run every seed's baby."
@@ -59,7 +59,7 @@ def _init_babies(self:Trainer):
     self.model = self._make().to(self.device) # the template whose parameters `functional_call` swaps for each seed's
     self.flat = FlatParams(init_babies(self._make, self.cfg.seeds, self.device))
     self.params = self.flat.params # name -> leaf view `[S, ...]`
-    self.opt = flat_adam([self.flat.data], self.cfg.lr)
+    self.opt = flat_adam([self.flat.data], peak_lr(self.cfg))
     self._fns = {'act': seed_calls(BabyAct(self.model)), 'eval': seed_calls(BabyEval(self.model))}
 
 @patch
@@ -101,7 +101,7 @@ def _collect(self:Trainer, grad:bool)->dict:
                          correct=st.correct_action, **({'hidden': hidden, 'graded': st.graded} if self.budget else {})).items(): roll[k].append(v)
     return {k: torch.stack(v) for k, v in roll.items()}
 
-# %% ../nbs/06_trainer.ipynb #075eaad4
+# %% ../nbs/06_trainer.ipynb #306212c4
 @patch
 def _rewards(self:Trainer, r:dict)->torch.Tensor:
     "Scalarise the reward vector: fixed weights, or weights on components scaled by their running RMS (per seed)."
@@ -118,7 +118,7 @@ def _learn_step(self:Trainer, loss:torch.Tensor)->torch.Tensor:
     self.flat.zero_grad()
     loss.sum().backward() # seeds share no parameters, so each seed's gradient is that of its own loss
     grad_norm, cfg = self.flat.clip_grad_norm_(self.cfg.max_grad_norm), self.cfg
-    if cfg.lr_schedule != 'constant': self.opt.param_groups[0]['lr'] = cfg.lr * lr_factor(cfg.lr_schedule, self.step, cfg.total_steps, cfg.lr_final)
+    if cfg.lr_schedule != 'constant': self.opt.param_groups[0]['lr'] = peak_lr(cfg) * lr_factor(cfg.lr_schedule, self.step, cfg.total_steps, cfg.lr_final)
     self.opt.step()
     return grad_norm
 
