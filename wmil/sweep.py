@@ -51,8 +51,8 @@ def read_rows(path:Path)->list:
             raise ValueError(f"{path}, line {i + 1}: not a JSON object; the metrics file is corrupt") from None
     return rows
 
-# %% ../nbs/15_sweep.ipynb #1c9033cd
-SAME_IGNORES = ('seeds', 'device', 'tensorboard', 'log_every', 'checkpoint_every')
+# %% ../nbs/15_sweep.ipynb #72fd73fd
+SAME_IGNORES = ('seeds', 'device', 'tensorboard', 'log_every', 'checkpoint_every', 'llm_cache')
 
 def sweep_configs(base:Config, conditions:dict)->dict:
     "Condition name -> its `Config` (the base with the condition's overrides, validated)."
