@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, strip_timing
 
-if os.environ.get('CI'): import ray # CI installs the [ray] extra: a missing one fails here, it is not skipped
 TOKEN = secrets.token_hex(32) # the cluster's token: given to Ray through the environment only
 RAY_ENV = {'RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER': '0', 'RAY_AUTH_MODE': 'token', 'RAY_AUTH_TOKEN': TOKEN, 'RAY_USAGE_STATS_ENABLED': '0'}
-os.environ.update(RAY_ENV) # before Ray is imported: it reads them at import
+os.environ.update(RAY_ENV) # before Ray is imported: it reads them at import (in this process and in every node it starts)
+if os.environ.get('CI'): import ray # CI installs the [ray] extra: a missing one fails here, it is not skipped
 ray = pytest.importorskip('ray', reason='needs the [ray] extra: pip install -e ".[ray]"')
 import torch
 from wmil.config import Config
