@@ -6,10 +6,10 @@
 __all__ = ['BUILDERS', 'EXP001_LOG', 'EXP002_TASKS', 'EXP004_PARENTS', 'EXP004_PAIRS', 'EXP005', 'EXP005_ARMS', 'EXP005_PAIRS',
            'EXP005_HEADLINE', 'Builder', 'exp001_figure', 'exp001_table', 'exp002_comparisons', 'exp002_figure',
            'exp004_frame', 'exp004_comparisons', 'exp004_audit_table', 'exp004_figure', 'exp005_base',
-           'exp005_conditions', 'exp005_scores', 'exp005_per_seed', 'geo_mean_ci', 'exp005_table',
-           'exp005_success_table', 'exp005_rows', 'top_budget', 'exp005_consequence', 'exp005_tests', 'exp005_headline',
-           'exp005_goal', 'exp005_figure', 'save_probing', 'probing_figure', 'probing_summary', 'build', 'referenced',
-           'check_draft', 'paper_main', 'main']
+           'exp005_conditions', 'exp005_rows', 'exp005_scores', 'exp005_per_seed', 'geo_mean_ci', 'exp005_table',
+           'exp005_success_table', 'top_budget', 'exp005_consequence', 'exp005_tests', 'exp005_headline', 'exp005_goal',
+           'exp005_figure', 'save_probing', 'probing_figure', 'probing_summary', 'build', 'referenced', 'check_draft',
+           'paper_main', 'main']
 
 # %% ../nbs/14_paper.ipynb #ca7a9943
 import argparse, json, re, shutil, subprocess, sys
@@ -229,16 +229,23 @@ def exp005_conditions(task:str, arms=tuple(EXP005_ARMS), budgets:list|None=None,
     p = parent or {}
     return {'full': dict(p), **{f'{a}/b{b}': dict(grading_budget=b, **over[a], **p) for a in arms for b in (budgets or default)}}
 
-# %% ../nbs/14_paper.ipynb #7599774a
-def exp005_scores(results:Path)->pd.DataFrame:
-    "One row per (task, parent, arm, seed, run): the budget (NaN: full), greedy success at the last row, and the grading and consequence calls made."
+# %% ../nbs/14_paper.ipynb #7f610da8
+def exp005_rows(results:Path)->pd.DataFrame:
+    "Every metrics row of Experiment 005's complete runs: run, task, parent, arm, budget (NaN: full), seed, step, grading and consequence calls, greedy success."
     df = load_runs(results/'exp005', metrics=['eval/success_rate', 'parent/grading_calls', 'parent/consequence_calls'])
     done = load_configs(results/'exp005').set_index('run').total_steps
-    last = df[df.step == df.run.map(done)] # complete runs only (a run still training is left out)
-    w = last.pivot_table(index=['run', 'condition', 'task', 'seed'], columns='metric', values='value').reset_index()
+    df = df[df.run.map(done) == df.run.map(df.groupby('run').step.max())] # complete runs only (a run still training is left out)
+    w = df.pivot_table(index=['run', 'condition', 'task', 'seed', 'step'], columns='metric', values='value').reset_index()
     part = w.condition.str.split('/')
-    return pd.DataFrame({'task': w.task, 'parent': part.str[1], 'arm': part.str[2], 'seed': w.seed.astype(int),
-                         'budget': pd.to_numeric(part.str[3].str[1:]), 'calls': w['parent/grading_calls'], 'steps': w['parent/consequence_calls'], 'success': w['eval/success_rate']})
+    return pd.DataFrame({'run': w.run, 'task': w.task, 'parent': part.str[1], 'arm': part.str[2], 'budget': pd.to_numeric(part.str[3].str[1:]),
+                         'seed': w.seed.astype(int), 'step': w.step, 'calls': w['parent/grading_calls'], 'steps': w['parent/consequence_calls'],
+                         'success': w['eval/success_rate']})
+
+def exp005_scores(results:Path, rows:pd.DataFrame|None=None, # `exp005_rows(results)`, if already read
+                 )->pd.DataFrame:
+    "One row per (task, parent, arm, seed, run): the budget (NaN: full), greedy success at the last row, and the grading and consequence calls made."
+    r = exp005_rows(results) if rows is None else rows
+    return r[r.step == r.groupby('run').step.transform('max')].drop(columns=['run', 'step']).reset_index(drop=True)
 
 # %% ../nbs/14_paper.ipynb #fa0c87ad
 def exp005_per_seed(s:pd.DataFrame, # `exp005_scores`
@@ -300,28 +307,17 @@ def exp005_success_table(s:pd.DataFrame, n_resamples:int=10_000)->pd.DataFrame:
     budgets = sorted((c for c in t.columns if c.isdigit()), key=int)
     return t[['task', 'parent', 'arm'] + budgets + (['full'] if 'full' in t else [])]
 
-# %% ../nbs/14_paper.ipynb #b61cb10f
-def exp005_rows(results:Path)->pd.DataFrame:
-    "Every metrics row of Experiment 005's complete runs with its greedy success and calls: task, parent, arm, budget, seed, steps, success."
-    df = load_runs(results/'exp005', metrics=['eval/success_rate', 'parent/consequence_calls'])
-    done = load_configs(results/'exp005').set_index('run').total_steps
-    df = df[df.run.map(done) == df.run.map(df.groupby('run').step.max())] # complete runs only
-    w = df.pivot_table(index=['run', 'condition', 'task', 'seed', 'step'], columns='metric', values='value').reset_index()
-    part = w.condition.str.split('/')
-    return pd.DataFrame({'task': w.task, 'parent': part.str[1], 'arm': part.str[2], 'budget': part.str[3].fillna('full'),
-                         'seed': w.seed.astype(int), 'steps': w['parent/consequence_calls'], 'success': w['eval/success_rate']})
-
+# %% ../nbs/14_paper.ipynb #bf579f8c
 def top_budget(rows:pd.DataFrame, task:str)->int:
     "The largest grading budget of `task`'s rule-parent runs."
-    b = rows[(rows.task == task) & (rows.parent == 'rule') & (rows.budget != 'full')].budget
-    return int(b.str[1:].astype(int).max())
+    return int(rows[(rows.task == task) & (rows.parent == 'rule')].budget.max())
 
 def exp005_consequence(rows:pd.DataFrame, per:pd.DataFrame, budget:int|None=None, n_resamples:int=10_000)->pd.DataFrame:
     "Per task (rule parent): consequence calls to the target for A2 and A3 at `budget` (default: the task's largest), and the paired ratio A2 / A3."
     out = []
     for task in dict.fromkeys(rows.task):
         b = budget or top_budget(rows, task)
-        g = rows[(rows.task == task) & (rows.parent == 'rule') & (rows.budget == f'b{b}')]
+        g = rows[(rows.task == task) & (rows.parent == 'rule') & (rows.budget == b)]
         t = per[per.task == task].target.iloc[0]
         first = {}
         for arm in ('A2', 'A3'):
@@ -337,8 +333,13 @@ def exp005_consequence(rows:pd.DataFrame, per:pd.DataFrame, budget:int|None=None
                     'A2 / A3': ('~' if any(cens) else '') + format_ci(*r, '{:.2f}'), 'ratio': r})
     return pd.DataFrame(out)
 
-# %% ../nbs/14_paper.ipynb #98b7ad5a
+# %% ../nbs/14_paper.ipynb #44c7ce52
 EXP005_PAIRS = [('A2', 'A1'), ('A3', 'A2'), ('A4', 'A3')]
+
+def _paired_cells(c)->dict:
+    "A Holm-adjusted `PairedComparison` as table cells: n, mean difference [CI], adjusted p, the call at 0.05."
+    return {'n': c.n, 'mean difference': format_ci(c.mean_diff, *c.mean_diff_ci), 'p (Holm)': f'{c.p_adjusted:.3g}',
+            'verdict': 'no detectable difference' if c.p_adjusted >= 0.05 else f'{c.x if c.median_diff > 0 else c.y} better'}
 
 def exp005_tests(per:pd.DataFrame, n_resamples:int=10_000)->pd.DataFrame:
     "Per task and parent: each pair in `EXP005_PAIRS` compared on log-AUC seed by seed, Holm-corrected within the task."
@@ -348,12 +349,10 @@ def exp005_tests(per:pd.DataFrame, n_resamples:int=10_000)->pd.DataFrame:
         pairs = [(x, y) for x, y in EXP005_PAIRS if x in auc and y in auc]
         cs = holm_adjust([paired_compare(auc[x], auc[y], names=(x, y), metric='log-AUC', n_resamples=n_resamples) for x, y in pairs])
         for (x, y), c in zip(pairs, cs):
-            rows.append({'task': task, 'parent': parent, 'comparison': f'{x} - {y}', 'n': c.n,
-                         'mean difference': format_ci(c.mean_diff, *c.mean_diff_ci), 'p (Holm)': f'{c.p_adjusted:.3g}',
-                         'verdict': 'no detectable difference' if c.p_adjusted >= 0.05 else f'{x if c.median_diff > 0 else y} better'})
+            rows.append({'task': task, 'parent': parent, 'comparison': f'{x} - {y}', **_paired_cells(c)})
     return pd.DataFrame(rows)
 
-# %% ../nbs/14_paper.ipynb #3c022e1c
+# %% ../nbs/14_paper.ipynb #6fd24656
 EXP005_HEADLINE = {'delayed_recall': ([8192, 32768], [('A3', 'A2'), ('A3', 'A1'), ('A2', 'A1')])}
 
 def exp005_headline(s:pd.DataFrame, spec:dict=EXP005_HEADLINE, n_resamples:int=10_000)->pd.DataFrame:
@@ -367,9 +366,7 @@ def exp005_headline(s:pd.DataFrame, spec:dict=EXP005_HEADLINE, n_resamples:int=1
                     d = g[[x, y]].dropna()
                     todo.append((task, b, x, y, paired_compare(d[x], d[y], names=(x, y), metric='success', n_resamples=n_resamples)))
     cs = holm_adjust([t[-1] for t in todo])
-    return pd.DataFrame([{'task': task, 'budget': b, 'comparison': f'{x} - {y}', 'n': c.n, 'mean difference': format_ci(c.mean_diff, *c.mean_diff_ci),
-                          'p (Holm)': f'{c.p_adjusted:.3g}', 'verdict': 'no detectable difference' if c.p_adjusted >= 0.05 else f'{x if c.median_diff > 0 else y} better'}
-                         for (task, b, x, y, _), c in zip(todo, cs)])
+    return pd.DataFrame([{'task': task, 'budget': b, 'comparison': f'{x} - {y}', **_paired_cells(c)} for (task, b, x, y, _), c in zip(todo, cs)])
 
 # %% ../nbs/14_paper.ipynb #5adfaecf
 def exp005_goal(per:pd.DataFrame, cons:pd.DataFrame, n_resamples:int=10_000)->pd.DataFrame:
@@ -388,7 +385,7 @@ def exp005_goal(per:pd.DataFrame, cons:pd.DataFrame, n_resamples:int=10_000)->pd
                     'goal met': 'yes' if met else 'no'})
     return pd.DataFrame(out)
 
-# %% ../nbs/14_paper.ipynb #f653a1b5
+# %% ../nbs/14_paper.ipynb #21e7fb67
 def exp005_figure(s:pd.DataFrame, rows:pd.DataFrame, budget:int|None=None):
     "Top: greedy success against grading calls per arm (rule parent), with full supervision and the target. Bottom: against consequence calls at `budget` (default: each task's largest)."
     import seaborn as sns
@@ -406,7 +403,7 @@ def exp005_figure(s:pd.DataFrame, rows:pd.DataFrame, budget:int|None=None):
             ax.set_xscale('log', base=2); ax.set_ylim(0, 1.02); ax.set_title(EXP002_TASKS.get(task, task))
             ax.set_xlabel('grading calls per seed'); ax.set_ylabel('greedy success (true rule)' if j == 0 else '')
             b = budget or top_budget(rows, task)
-            c = rows[(rows.task == task) & (rows.parent == 'rule') & rows.budget.isin([f'b{b}', 'full']) & rows.arm.isin(['A2', 'A3', 'full'])]
+            c = rows[(rows.task == task) & (rows.parent == 'rule') & ((rows.budget == b) | (rows.arm == 'full')) & rows.arm.isin(['A2', 'A3', 'full'])]
             sns.lineplot(c, x='steps', y='success', hue='arm', hue_order=['A2', 'A3', 'full'], palette=pal, errorbar=('ci', 95), n_boot=1000,
                          seed=0, lw=1.2, ax=axes[1, j], legend=j == len(tasks) - 1)
             axes[1, j].axhline(0.9 * full, color='k', ls=':', lw=0.6); axes[1, j].set_ylim(0, 1.02)
@@ -415,9 +412,10 @@ def exp005_figure(s:pd.DataFrame, rows:pd.DataFrame, budget:int|None=None):
             if ax.get_legend(): ax.legend(fontsize=5, loc='lower right')
     return fig
 
-# %% ../nbs/14_paper.ipynb #c71dfdc7
+# %% ../nbs/14_paper.ipynb #ab164cef
 def _exp005(results, out, source):
-    s, rows = exp005_scores(results), exp005_rows(results)
+    rows = exp005_rows(results)
+    s = exp005_scores(results, rows)
     per = exp005_per_seed(s)
     fig = exp005_figure(s, rows); save_figure(fig, 'exp005_budget', out/'figures', source=source); plt.close(fig)
     name = lambda t: t.assign(task=t.task.map(lambda x: EXP002_TASKS.get(x, x)))

@@ -6,16 +6,15 @@
 __all__ = ['ID_COLS', 'find_runs', 'load_runs', 'load_configs', 'curves', 'final_scores', 'retention_scores', 'run_sweep',
            'load_baby']
 
-# %% ../nbs/10_runs.ipynb #6e23b15d
+# %% ../nbs/10_runs.ipynb #e3900cfc
 from dataclasses import asdict
 from pathlib import Path
 import pandas as pd
 import torch
-from .config import Config, ConfigError, config_from_dict, load_config, task_of, model_of
+from .config import Config, config_from_dict, load_config, task_of, model_of
 from .checkpoint import read_checkpoint
-from .trainer import Trainer
 from .stats import retention
-from .sweep import seeds_label, sweep_configs, read_rows, plan_sweep, execute, summary_table, SweepError
+from .sweep import sweep_configs, read_rows, plan_sweep, execute, summary_table, SweepError
 
 # %% ../nbs/10_runs.ipynb #81ebf64a
 def find_runs(root)->list:

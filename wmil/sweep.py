@@ -7,10 +7,10 @@ __all__ = ['SAME_IGNORES', 'MARKER', 'seeds_label', 'parse_seeds', 'read_rows', 
            'Job', 'plan_sweep', 'SweepError', 'run_lock', 'run_job', 'require_ray', 'execute', 'Sweep', 'load_sweep',
            'summary_table', 'run_sweep_file', 'sweep_main', 'main']
 
-# %% ../nbs/15_sweep.ipynb #934981cd
+# %% ../nbs/15_sweep.ipynb #6dffd846
 import fcntl, json, os, re, shutil, socket, sys, time, argparse
 from contextlib import contextmanager
-from dataclasses import dataclass, asdict, field, fields, replace
+from dataclasses import dataclass, asdict, field, fields
 from pathlib import Path
 import yaml
 import torch
