@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['DEFAULT_LR', 'CURRICULA', 'DEFAULT_CONFIG', 'ConfigError', 'TaskFields', 'RunFields', 'ModelFields', 'AlgoFields',
            'CurriculumFields', 'ParentFields', 'BudgetFields', 'LogFields', 'Config', 'peak_lr', 'task_of', 'model_of',
-           'parent_of', 'curriculum_spec', 'atomic_write_text', 'config_from_dict', 'load_config', 'save_config',
-           'resolve_device']
+           'parent_of', 'curriculum_spec', 'metrics_window', 'atomic_write_text', 'config_from_dict', 'load_config',
+           'save_config', 'resolve_device']
 
 # %% ../nbs/05b_config.ipynb #7821bc2e
 import math, os
@@ -51,7 +51,7 @@ class ModelFields:
     n_heads: int = 4 # attention heads
     ffn_dim: int = 256 # width of each block's MLP
 
-# %% ../nbs/05b_config.ipynb #b8ad6b83
+# %% ../nbs/05b_config.ipynb #15d5acae
 @dataclass
 class AlgoFields:
     "How the baby learns."
@@ -62,6 +62,7 @@ class AlgoFields:
     gamma: float = 0.0 # discount within a rollout
     entropy_coef: float = 0.01 # weight of the entropy bonus
     world_model_coef: float = 1.0 # weight of the world-model loss (0 switches its learning off)
+    world_model_grad: str = 'shared' # how that loss reaches the baby: 'shared' (one loss, clipping and Adam with the policy's), 'detached' (the head learns on a stopped hidden state; the trunk learns from the policy alone) or 'separate' (it reaches the trunk, clipped and stepped by an Adam of its own)
     value_coef: float = 0.5 # weight of the value-head loss (PPO; REINFORCE with `baseline='value'`)
     baseline_decay: float = 0.05 # step size of REINFORCE's running-average baseline (logged as `charts/baseline` either way)
     baseline: str = 'value' # REINFORCE's baseline: 'value' (the value head, trained with `value_coef`) or 'running' (one running average per seed)
@@ -139,7 +140,7 @@ class Config(LogFields, BudgetFields, ParentFields, CurriculumFields, AlgoFields
     "Everything that defines a WMIL training run."
     def __post_init__(self): self._validate()
 
-# %% ../nbs/05b_config.ipynb #c291cd79
+# %% ../nbs/05b_config.ipynb #6508f5fc
 _POS_INT = ('num_actions', 'time_limit', 'total_steps', 'batch_size', 'rollout_len', 'context_len', 'hidden_dim', 'n_layers',
             'n_heads', 'ffn_dim', 'log_every', 'checkpoint_every', 'ppo_epochs', 'ppo_minibatches', 'curriculum_min_steps',
             'query_pool', 'rm_heads', 'rm_hidden', 'rm_batch', 'rm_steps', 'rm_buffer', 'imagine_branches')
@@ -149,7 +150,7 @@ _CHOICES = {'device': ('auto', 'cpu', 'cuda'), 'algo': ('reinforce', 'ppo'), 're
             'baseline': ('running', 'value'), 'policy_steps': ('all', 'scored'), 'lr_schedule': ('constant', 'linear', 'cosine'),
             'parent': ('deterministic', 'noisy', 'llm'), 'llm_backend': ('local', 'openai'), 'llm_answer': ('logprobs', 'json'),
             'llm_fallback': ('error', 'rule'), 'query_selection': ('random', 'uncertainty', 'disagreement', 'gated'),
-            'unlabelled': ('reward_model', 'mask')}
+            'unlabelled': ('reward_model', 'mask'), 'world_model_grad': ('shared', 'detached', 'separate')}
 
 def _is_int(v): return isinstance(v, int) and not isinstance(v, bool)
 def _is_num(v): return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
@@ -266,6 +267,12 @@ def curriculum_spec(cfg:Config)->tuple:
         if task_of(cfg, **{param: v}).state_dim != task_of(cfg).state_dim:
             raise ConfigError(f"curriculum levels of {param!r} must keep the state's shape")
     return param, levels
+
+# %% ../nbs/05b_config.ipynb #4249e6c2
+def metrics_window(cfg:Config)->int:
+    "The updates each metrics row of a run of `cfg` summarises."
+    hardest = task_of(cfg, **({curriculum_spec(cfg)[0]: max(curriculum_spec(cfg)[1])} if cfg.curriculum else {}))
+    return max(cfg.log_every, math.ceil(1024 / (cfg.batch_size * cfg.rollout_len * hardest.min_scored_fraction)))
 
 # %% ../nbs/05b_config.ipynb #b36df433
 def atomic_write_text(path, text:str):

@@ -120,21 +120,22 @@ def _repr_markdown_(self:BabyModel):
     rows = '\n'.join(f"| {k} | {v:,} | {shapes[k]} |" for k, v in g.items())
     return f"**BabyModel** ({g['total']:,} parameters)\n\n| part | parameters | shape |\n|---|---:|---|\n{rows}"
 
-# %% ../nbs/04_model.ipynb #243ee342
+# %% ../nbs/04_model.ipynb #9c5986a1
 class BabyAct(nn.Module):
     "Policy logits, value, sampled action, world-model prediction and the hidden state, for one seed."
-    def __init__(self, model:BabyModel): super().__init__(); self.model = model
+    def __init__(self, model:BabyModel, detach_wm:bool=False): # `detach_wm`: the world model reads a stopped hidden state
+        super().__init__(); self.model, self.detach_wm = model, detach_wm
     def forward(self, history, mask, noise):
         out = self.model(history, mask)
         action = (out.logits.detach() + noise).argmax(-1)
-        return out.logits, out.value, action, self.model.predict_next(out.hidden, action), out.hidden
+        return out.logits, out.value, action, self.model.predict_next(out.hidden.detach() if self.detach_wm else out.hidden, action), out.hidden
 
-class BabyEval(nn.Module):
+class BabyEval(BabyAct):
     "Policy logits, value and world-model prediction for actions already taken."
-    def __init__(self, model:BabyModel): super().__init__(); self.model = model
-    def forward(self, history, mask, action):
-        out = self.model(history, mask, action)
-        return out.logits, out.value, out.next_state
+    def forward(self, history, mask, action): # in `BabyModel.forward`'s order, so gradients add up in the same order
+        h = self.model.core(history, mask)
+        nxt = self.model.predict_next(h.detach() if self.detach_wm else h, action)
+        return self.model.action_head(h), self.model.value_head(h).squeeze(-1), nxt
 
 def seed_calls(module:nn.Module)->tuple:
     "`module` (wrapping a baby as `.model`) as a function of one seed's parameters, and the same `vmap`-ed over seeds."

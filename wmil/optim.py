@@ -59,13 +59,13 @@ def clip_grad_norm_(self:FlatParams, max_norm:float)->torch.Tensor:
         self.grad.mul_((max_norm / (norms + 1e-6)).clamp_(max=1.0)[:, None])
     return norms
 
-# %% ../nbs/05c_optim.ipynb #6d65b42d
+# %% ../nbs/05c_optim.ipynb #ac1189cd
 def grad_norms_per_seed(loss:torch.Tensor, # per-seed losses `[S]`
                         params:list, # stacked parameters `[S, ...]`
                        )->torch.Tensor: # `[S]`
-    "Each seed's gradient norm of its own loss over `params`; the graph is kept."
+    "Each seed's gradient norm of its own loss over `params` (0 where it does not depend on them); the graph is kept."
     grads = torch.autograd.grad(loss.sum(), params, retain_graph=True, allow_unused=True)
-    return sum(g.pow(2).flatten(1).sum(1) for g in grads if g is not None).sqrt()
+    return sum((g.pow(2).flatten(1).sum(1) for g in grads if g is not None), torch.zeros_like(loss)).sqrt()
 
 # %% ../nbs/05c_optim.ipynb #c5c41997
 HEADS = ('action_head', 'action_embed', 'world_model', 'value_head') # parameter prefixes of the heads; the rest is the shared trunk

@@ -51,7 +51,7 @@ class Trainer:
     @property
     def n_seeds(self): return len(self.cfg.seeds)
 
-# %% ../nbs/06_trainer.ipynb #0598400a
+# %% ../nbs/06_trainer.ipynb #5d2301d2
 @patch
 def _init_babies(self:Trainer):
     "One baby per seed in one flat buffer, its Adam, and the calls that run every seed's baby."
@@ -60,7 +60,9 @@ def _init_babies(self:Trainer):
     self.flat = FlatParams(init_babies(self._make, self.cfg.seeds, self.device))
     self.params = self.flat.params # name -> leaf view `[S, ...]`
     self.opt = flat_adam([self.flat.data], peak_lr(self.cfg))
-    self._fns = {'act': seed_calls(BabyAct(self.model)), 'eval': seed_calls(BabyEval(self.model))}
+    self.opt_wm = flat_adam([self.flat.data], peak_lr(self.cfg)) if self.cfg.world_model_grad == 'separate' else None # the world model's own Adam
+    detach = self.cfg.world_model_grad == 'detached'
+    self._fns = {'act': seed_calls(BabyAct(self.model, detach)), 'eval': seed_calls(BabyEval(self.model, detach))}
 
 @patch
 def _init_state(self:Trainer):
@@ -69,9 +71,7 @@ def _init_state(self:Trainer):
     self.keys = seed_key(cfg.seeds, device=self.device)
     self.baseline = torch.zeros(S, device=self.device)
     self.reward_rms = torch.ones(S, len(RewardVector.components()), device=self.device) # running RMS per component
-    # metrics rows sum the trailing `window` updates: at least `log_every`, and at least 1,024 scored actions per seed
-    hardest = task_of(cfg, **(self.curriculum.hardest() if self.curriculum else {}))
-    self.window = max(cfg.log_every, math.ceil(1024 / (cfg.batch_size * cfg.rollout_len * hardest.min_scored_fraction)))
+    self.window = metrics_window(cfg) # metrics rows sum the trailing `window` updates (`wmil.config`)
     self.ring = MetricsRing(self.window, S, self.device)
     self.step, self.elapsed, self.rows = 0, 0.0, []
     self._probe, self.grad_share = False, None # row-time diagnostics: asked for by `fit`, measured by `_reinforce`
@@ -101,7 +101,7 @@ def _collect(self:Trainer, grad:bool)->dict:
                          correct=st.correct_action, **({'hidden': hidden, 'graded': st.graded} if self.budget else {})).items(): roll[k].append(v)
     return {k: torch.stack(v) for k, v in roll.items()}
 
-# %% ../nbs/06_trainer.ipynb #306212c4
+# %% ../nbs/06_trainer.ipynb #9fa3fe31
 @patch
 def _rewards(self:Trainer, r:dict)->torch.Tensor:
     "Scalarise the reward vector: fixed weights, or weights on components scaled by their running RMS (per seed)."
@@ -113,16 +113,24 @@ def _rewards(self:Trainer, r:dict)->torch.Tensor:
     return RewardVector(*comps.unbind(-1)).scalarise(self.cfg.reward_weights)
 
 @patch
-def _learn_step(self:Trainer, loss:torch.Tensor)->torch.Tensor:
-    "One optimiser update from per-seed losses; returns each seed's gradient norm before clipping."
+def _learn_step(self:Trainer, loss:torch.Tensor, # per-seed losses `[S]`
+                wm:torch.Tensor|None=None, # with `world_model_grad='separate'`: the weighted world-model loss `[S]`, clipped and stepped on its own
+               )->torch.Tensor: # each seed's gradient norm before clipping (of `loss`)
+    "One optimiser update from per-seed losses."
+    cfg, g_wm = self.cfg, None
+    if cfg.lr_schedule != 'constant':
+        for o in filter(None, (self.opt, self.opt_wm)): o.param_groups[0]['lr'] = peak_lr(cfg) * lr_factor(cfg.lr_schedule, self.step, cfg.total_steps, cfg.lr_final)
+    if wm is not None: # both gradients at the same parameters, before either step
+        self.flat.zero_grad(); wm.sum().backward(retain_graph=True); g_wm = self.flat.grad.clone()
     self.flat.zero_grad()
     loss.sum().backward() # seeds share no parameters, so each seed's gradient is that of its own loss
-    grad_norm, cfg = self.flat.clip_grad_norm_(self.cfg.max_grad_norm), self.cfg
-    if cfg.lr_schedule != 'constant': self.opt.param_groups[0]['lr'] = peak_lr(cfg) * lr_factor(cfg.lr_schedule, self.step, cfg.total_steps, cfg.lr_final)
+    grad_norm = self.flat.clip_grad_norm_(cfg.max_grad_norm)
     self.opt.step()
+    if g_wm is not None:
+        self.flat.grad.copy_(g_wm); self.flat.clip_grad_norm_(cfg.max_grad_norm); self.opt_wm.step()
     return grad_norm
 
-# %% ../nbs/06_trainer.ipynb #c4d5e48e
+# %% ../nbs/06_trainer.ipynb #96201963
 @patch
 def _reinforce(self:Trainer, r:dict, rewards:torch.Tensor)->dict:
     "REINFORCE's update on a rollout collected with gradients; moves each seed's running baseline."
@@ -132,15 +140,16 @@ def _reinforce(self:Trainer, r:dict, rewards:torch.Tensor)->dict:
     mask, learn = (r['scored'] if cfg.policy_steps == 'scored' else None), r.get('learn_mask') # `learn_mask`: graded steps (`wmil.budget`)
     if learn is not None: mask = learn if mask is None else mask & learn
     L = reinforce_losses(r['logits'], r['actions'], adv, r['predicted'], r['next_state'], r['values'], returns, policy_mask=mask, value_mask=learn)
-    loss = L['policy'] - cfg.entropy_coef * L['entropy'] + cfg.world_model_coef * L['world_model']
+    wm, sep = cfg.world_model_coef * L['world_model'], self.opt_wm is not None
+    loss = L['policy'] - cfg.entropy_coef * L['entropy'] + (0 if sep else wm)
     if cfg.baseline == 'value': loss = loss + cfg.value_coef * L['value']
     if cfg.imagine_horizon: loss = loss + cfg.imagine_weight * self.budget.imagined_loss(lambda *a: self._call('act', *a), r, self.step) # `wmil.budget`
     if self._probe: self.grad_share = trunk_grad_share(L['policy'], cfg.world_model_coef * L['world_model'], self.params)
-    L['grad_norm'] = self._learn_step(loss)
+    L['grad_norm'] = self._learn_step(loss, wm if sep else None)
     self.baseline = update_baseline(self.baseline, returns, cfg.baseline_decay)
     return {**L, 'adv': adv}
 
-# %% ../nbs/06_trainer.ipynb #fb4dceba
+# %% ../nbs/06_trainer.ipynb #1e980213
 @patch
 def _ppo_data(self:Trainer, r:dict, rewards:torch.Tensor)->dict:
     "GAE advantages and returns, and the rollout as `[S, T*B, ...]` samples."
@@ -163,8 +172,8 @@ def _ppo(self:Trainer, r:dict, rewards:torch.Tensor)->dict:
         for mb in minibatches(data, perm, cfg.ppo_minibatches):
             logits, values, predicted = self._call('eval', mb['history'], mb['mask'], mb['actions'])
             L = ppo_losses(logits, mb['actions'], mb['old_logp'], mb['adv'], values, mb['returns'], predicted, mb['next_state'], cfg.clip_coef)
-            L['grad_norm'] = self._learn_step(L['policy'] - cfg.entropy_coef * L['entropy'] + cfg.value_coef * L['value']
-                                              + cfg.world_model_coef * L['world_model'])
+            wm, sep = cfg.world_model_coef * L['world_model'], self.opt_wm is not None
+            L['grad_norm'] = self._learn_step(L['policy'] - cfg.entropy_coef * L['entropy'] + cfg.value_coef * L['value'] + (0 if sep else wm), wm if sep else None)
             logs.append(L)
     return {**{k: torch.stack([l[k] for l in logs]).mean(0) for k in logs[-1]}, 'adv': adv}
 
@@ -257,12 +266,13 @@ def fit(self:Trainer,
     finally: bar.close()
     return self.rows
 
-# %% ../nbs/06_trainer.ipynb #c318affc
+# %% ../nbs/06_trainer.ipynb #ff0142fa
 @patch
 def state_dict(self:Trainer)->dict:
     "Everything the next update depends on."
     return {'config': asdict(self.cfg), 'step': self.step, 'elapsed': self.elapsed,
             'params': {k: v.detach().clone() for k, v in self.params.items()}, 'optimizer': self.opt.state_dict(),
+            **({'optimizer_wm': self.opt_wm.state_dict()} if self.opt_wm else {}),
             'baseline': self.baseline, 'metrics': self.ring.data, 'env': self.env.state_dict(), 'reward_rms': self.reward_rms,
             **(self.curriculum.state_dict() if self.curriculum else {}), **({'budget': self.budget.state_dict()} if self.budget else {})}
 
@@ -272,6 +282,7 @@ def load_state_dict(self:Trainer, ck:dict):
     with torch.no_grad():
         for k, v in self.params.items(): v.copy_(ck['params'][k])
     self.opt.load_state_dict(ck['optimizer'])
+    if self.opt_wm: self.opt_wm.load_state_dict(ck['optimizer_wm'])
     self.baseline, self.ring.data = ck['baseline'].to(self.device), ck['metrics'].to(self.device)
     self.reward_rms = ck['reward_rms'].to(self.device)
     if self.curriculum: self.curriculum.load_state_dict(ck)
