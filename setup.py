@@ -25,7 +25,7 @@ setuptools.setup(
     package_data={'wmil': ['configs/*.yaml', 'prompts/*.yaml']}, include_package_data=True,
     install_requires=reqs('requirements'),
     extras_require={'dev': reqs('dev_requirements'), 'tensorboard': reqs('tensorboard_requirements'),
-                    'llm': reqs('llm_requirements'), 'llm-server': reqs('llm_server_requirements'), 'ray': reqs('ray_requirements')},
+                    'llm': reqs('llm_requirements'), 'llm-server': reqs('llm_server_requirements'), 'ray': reqs('ray_requirements'), 'lab': reqs('lab_requirements')},
     entry_points={'console_scripts': cfg['console_scripts'].split(),
                   'nbdev': [f"{cfg['lib_path']}={cfg['lib_path']}._modidx:d"]},
     zip_safe=False)

@@ -4,10 +4,10 @@
 
 # %% auto #0
 __all__ = ['MEANS', 'COUNTS', 'METRICS', 'metric_index', 'MetricsRing', 'update_metrics', 'summarise', 'task_columns',
-           'row_summary', 'RunLog']
+           'row_summary', 'interactive', 'RunLog']
 
-# %% ../nbs/05d_logger.ipynb #8e2a54df
-import json
+# %% ../nbs/05d_logger.ipynb #25a2b83b
+import json, sys
 from pathlib import Path
 import torch
 from fastcore.basics import patch
@@ -90,6 +90,14 @@ def row_summary(rows:list)->dict:
            'world model': f"{mean('losses/world_model'):.4f}"}
     if 'curriculum/level' in rows[0]: out['level'] = f"{mean('curriculum/level'):.1f}"
     return out
+
+# %% ../nbs/05d_logger.ipynb #fcf8c513
+def interactive()->bool:
+    "Whether a progress bar can redraw in place: standard error is a terminal, or this is a Jupyter kernel (where `tqdm.auto` draws a widget)."
+    if sys.stderr.isatty(): return True
+    try: from IPython import get_ipython
+    except ImportError: return False
+    return type(get_ipython()).__name__ == 'ZMQInteractiveShell'
 
 # %% ../nbs/05d_logger.ipynb #bc2ec137
 class RunLog:

@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['Trainer', 'Config', 'ConfigError', 'CheckpointError', 'load_config']
 
-# %% ../nbs/06_trainer.ipynb #91b09da7
-import math, time
+# %% ../nbs/06_trainer.ipynb #4b62e672
+import math, sys, time
 from collections import defaultdict
 from dataclasses import asdict
 from pathlib import Path
@@ -227,7 +227,7 @@ def evaluate(self:Trainer, episodes:int|None=None)->list:
     env = SymbolicEnv(task, DeterministicParent(task), c.batch_size, c.seeds, c.time_limit, c.context_len, self.device, stream=1)
     return greedy_success(lambda h, m: self._call('act', h, m, zero)[0], env, episodes or c.eval_episodes).tolist()
 
-# %% ../nbs/06_trainer.ipynb #b391d5c3
+# %% ../nbs/06_trainer.ipynb #17066d4e
 @patch
 def _log_rows(self:Trainer, rate:float, bar):
     "Advance the curriculum, then write a metrics row per seed and show their mean."
@@ -239,9 +239,11 @@ def _log_rows(self:Trainer, rate:float, bar):
     if self.log: self.log.write(rows)
     post = row_summary(rows)
     bar.set_postfix(post)
-    if self.verbose: tqdm.write(f"step {self.step:>6} | " + ' | '.join(f'{k} {v}' for k, v in post.items()) + f" | {rate:.0f} upd/s")
+    line = f"step {self.step:>6} | " + ' | '.join(f'{k} {v}' for k, v in post.items()) + f" | {rate:.0f} upd/s"
+    if self.verbose: tqdm.write(line)
+    elif self.progress and bar.disable: print(f"{self.cfg.task} x{self.n_seeds} seeds: {line}", file=sys.stderr, flush=True) # a log, not a terminal
 
-# %% ../nbs/06_trainer.ipynb #f7604b13
+# %% ../nbs/06_trainer.ipynb #27fb05cd
 @patch
 def fit(self:Trainer,
         total_steps:int|None=None, # train until this many updates (default: `cfg.total_steps`)
@@ -249,7 +251,7 @@ def fit(self:Trainer,
     "Train, logging and checkpointing as configured."
     cfg, target = self.cfg, total_steps or self.cfg.total_steps
     if self.log_dir is not None and self.step == 0: start_run_dir(self.log_dir, self.cfg)
-    bar = tqdm(total=target, initial=self.step, disable=not self.progress, desc=f'{cfg.task} x{self.n_seeds} seeds', unit='upd')
+    bar = tqdm(total=target, initial=self.step, disable=not (self.progress and interactive()), desc=f'{cfg.task} x{self.n_seeds} seeds', unit='upd')
     t_row, s_row = time.perf_counter(), self.step
     try:
         while self.step < target:
