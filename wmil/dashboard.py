@@ -171,15 +171,16 @@ def on_export(self:AblationDashboard, _=None):
     except (OSError, ValueError) as e: return self._say(f'error: {e}', error=True)
     self._say('wrote ' + ', '.join(str(p) for p in self.exported))
 
-# %% ../nbs/13_dashboard.ipynb #1bc0860e
+# %% ../nbs/13_dashboard.ipynb #672532ca
 def load_probe(run, seed:int|None=None, steps:int=32, batch_size:int=128, n_components:tuple=(None, 4),
                rollout_seed:int=12345, device='auto')->dict:
-    "Load a baby from `run`, roll it out, probe it: model, config, rollout, activations, attention, probe table."
+    "Load a baby from `run`, roll it out, probe it: model, config, seed, rollout, activations, attention, probe table."
     model, cfg = load_baby(run, seed, device='cpu')
+    seed = cfg.seeds[0] if seed is None else seed # also seeds the probes' splits and the random-init control: each baby gets its own
     roll = collect_rollout(model, task_of(cfg), steps, batch_size, seed=rollout_seed, time_limit=cfg.time_limit, device=device)
     acts, att = activations(model, roll, device=device)
-    table = pd.concat([probe_table(model, roll, n_components=k, device=device) for k in n_components], ignore_index=True)
-    return dict(model=model, config=cfg, rollout=roll, acts=acts, att=att, table=table)
+    table = pd.concat([probe_table(model, roll, n_components=k, seed=seed, device=device) for k in n_components], ignore_index=True)
+    return dict(model=model, config=cfg, seed=seed, rollout=roll, acts=acts, att=att, table=table)
 
 def probe_figure(p:dict, layer:str, variable:str, slot:int=0):
     "Probe accuracy per layer, PCA of `layer` coloured by `variable`, attention maps of episode `slot`."

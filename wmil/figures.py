@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['WIDTHS', 'STYLE', 'MARK', 'paper_style', 'paper_figure', 'paper_dir', 'fingerprint', 'save_figure', 'tex_escape',
-           'table_tex', 'save_table', 'mark_of', 'learning_curves', 'format_ci']
+           'table_tex', 'save_table', 'save_claims', 'mark_of', 'learning_curves', 'format_ci']
 
 # %% ../nbs/11_figures.ipynb #e23c242e
 import contextlib, hashlib, os, re
@@ -102,13 +102,27 @@ def save_table(df:pd.DataFrame, name:str, out_dir=None, **kw)->Path:
     tmp.write_text(table_tex(df, **kw)); os.replace(tmp, dest)
     return dest
 
-# %% ../nbs/11_figures.ipynb #e7e190ca
+# %% ../nbs/11_figures.ipynb #12bf815d
+def save_claims(claims:dict, # macro name (letters only) -> LaTeX text
+                name:str, out_dir=None, source:str='')->Path:
+    "Write `claims` as `\\newcommand` macros to `paper_drafts/tables/NAME.tex`, marked as written by wmil."
+    bad = [k for k in claims if not re.fullmatch(r'[A-Za-z]+', k)]
+    if bad: raise ValueError(f"claim macro names must be letters only, got {bad}")
+    out = Path(out_dir) if out_dir else paper_dir()/'tables'
+    out.mkdir(parents=True, exist_ok=True)
+    lines = [f"% written by {MARK} {wmil.__version__} wmil.figures.save_claims source:{source}; do not edit by hand"]
+    lines += [f"\\newcommand{{\\{k}}}{{{v}}}" for k, v in claims.items()]
+    tmp, dest = out/f'.{name}.tmp.tex', out/f'{name}.tex'
+    tmp.write_text('\n'.join(lines) + '\n'); os.replace(tmp, dest)
+    return dest
+
+# %% ../nbs/11_figures.ipynb #d78b7aa1
 def mark_of(path)->tuple|None:
     "(writer, source fingerprint) recorded in a figure or table written by wmil; None if it carries no mark."
     path = Path(path)
     if path.suffix == '.tex':
         first = path.read_text().split('\n', 1)[0]
-        m = re.match(r'% written by (wmil \S+ wmil\.figures\.save_table) source:(\S*);', first)
+        m = re.match(r'% written by (wmil \S+ wmil\.figures\.save_(?:table|claims)) source:(\S*);', first)
     elif path.suffix == '.pdf':
         b = path.read_bytes()
         m = re.search(rb'/Creator \((wmil [^)]*)\)', b)

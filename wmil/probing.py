@@ -174,7 +174,7 @@ def probe_summary(table:pd.DataFrame)->pd.DataFrame:
     t = table.pivot_table(index=idx, columns='probe', values='accuracy', sort=False)
     return t[[p for p in PROBES if p in t.columns]]
 
-# %% ../nbs/12_probing.ipynb #61ca365f
+# %% ../nbs/12_probing.ipynb #5aa4f696
 _STYLE = {'trained': dict(marker='o', color='C0', ms=3), 'random init': dict(marker='s', color='C1', ms=3),
           'shuffled labels': dict(marker='^', color='C2', ms=3), 'chance': dict(ls='--', color='gray')}
 
@@ -197,8 +197,8 @@ def plot_probes(table:pd.DataFrame, variable:str, ax=None):
 def _width(w): return 'all dims' if w == 'all' else f'top {w} PCs'
 
 def pca_projection(acts:dict, rollout:Rollout, layer:str, variable:str, max_points:int=2000, seed:int=0)->pd.DataFrame:
-    "A layer's activations on their first two principal components (fitted on all samples), for up to `max_points` samples."
-    X, y = acts[layer].numpy(), rollout.variables[variable].reshape(-1).numpy()
+    "A layer's standardised activations (as the probes see them) on their first two principal components (fitted on all samples), for up to `max_points` samples."
+    X, y = StandardScaler().fit_transform(acts[layer].numpy()), rollout.variables[variable].reshape(-1).numpy()
     pca = PCA(2, random_state=seed).fit(X)
     idx = np.random.default_rng(seed).permutation(len(X))[:max_points]
     Z, ev = pca.transform(X[idx]), pca.explained_variance_ratio_

@@ -130,7 +130,7 @@ def _paired_verdict(c:PairedComparison, higher_is_better:bool, metric:str, alpha
     worse = c.y if better == c.x else c.x
     return f"{better} is better than {worse} ({'higher' if higher_is_better else 'lower'} {metric}) at n={c.n} paired seeds: {detail}"
 
-# %% ../nbs/09_stats.ipynb #b4627b3f
+# %% ../nbs/09_stats.ipynb #7175b453
 def paired_compare(x, y, # one score per seed in each condition: the same seeds, in the same order
                    names:tuple=('X', 'Y'), higher_is_better:bool=True, metric:str='score',
                    alpha:float=0.05, confidence:float=0.95, n_resamples:int=10_000, seed:int=0)->PairedComparison:
@@ -163,6 +163,7 @@ def holm_adjust(comparisons:list)->list:
     for c, p in zip(comparisons, holm_bonferroni([c.p_value for c in comparisons])):
         a = PairedComparison(c.x, c.y, c.n, c.mean_diff, c.mean_diff_ci, c.median_diff, c.p_value, float(p), '')
         a.verdict = _paired_verdict(a, c.higher_is_better, c.metric, c.alpha, len(comparisons))
+        a.higher_is_better, a.metric, a.alpha = c.higher_is_better, c.metric, c.alpha
         out.append(a)
     return out
 
