@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['Trainer', 'Config', 'ConfigError', 'CheckpointError', 'load_config']
 
-# %% ../nbs/06_trainer.ipynb #4b62e672
-import math, sys, time
+# %% ../nbs/06_trainer.ipynb #ab8340d6
+import sys, time
 from collections import defaultdict
 from dataclasses import asdict
 from pathlib import Path
@@ -51,7 +51,7 @@ class Trainer:
     @property
     def n_seeds(self): return len(self.cfg.seeds)
 
-# %% ../nbs/06_trainer.ipynb #5d2301d2
+# %% ../nbs/06_trainer.ipynb #04a8726b
 @patch
 def _init_babies(self:Trainer):
     "One baby per seed in one flat buffer, its Adam, and the calls that run every seed's baby."
@@ -61,7 +61,7 @@ def _init_babies(self:Trainer):
     self.params = self.flat.params # name -> leaf view `[S, ...]`
     self.opt = flat_adam([self.flat.data], peak_lr(self.cfg))
     self.opt_wm = flat_adam([self.flat.data], peak_lr(self.cfg)) if self.cfg.world_model_grad == 'separate' else None # the world model's own Adam
-    detach = self.cfg.world_model_grad == 'detached'
+    detach = self.cfg.world_model_grad == 'detached' # the world model learns on a stopped hidden state
     self._fns = {'act': seed_calls(BabyAct(self.model, detach)), 'eval': seed_calls(BabyEval(self.model, detach))}
 
 @patch
@@ -101,7 +101,7 @@ def _collect(self:Trainer, grad:bool)->dict:
                          correct=st.correct_action, **({'hidden': hidden, 'graded': st.graded} if self.budget else {})).items(): roll[k].append(v)
     return {k: torch.stack(v) for k, v in roll.items()}
 
-# %% ../nbs/06_trainer.ipynb #9fa3fe31
+# %% ../nbs/06_trainer.ipynb #1bcdee3f
 @patch
 def _rewards(self:Trainer, r:dict)->torch.Tensor:
     "Scalarise the reward vector: fixed weights, or weights on components scaled by their running RMS (per seed)."
@@ -113,21 +113,16 @@ def _rewards(self:Trainer, r:dict)->torch.Tensor:
     return RewardVector(*comps.unbind(-1)).scalarise(self.cfg.reward_weights)
 
 @patch
-def _learn_step(self:Trainer, loss:torch.Tensor, # per-seed losses `[S]`
-                wm:torch.Tensor|None=None, # with `world_model_grad='separate'`: the weighted world-model loss `[S]`, clipped and stepped on its own
-               )->torch.Tensor: # each seed's gradient norm before clipping (of `loss`)
-    "One optimiser update from per-seed losses."
+def _learn_step(self:Trainer, loss:torch.Tensor, wm:torch.Tensor|None=None)->torch.Tensor:
+    "One update from per-seed losses `[S]` (and with `world_model_grad='separate'` the world model's, `wm`, clipped and stepped by its own Adam); each seed's gradient norm of `loss` before clipping."
     cfg, g_wm = self.cfg, None
-    if cfg.lr_schedule != 'constant':
-        for o in filter(None, (self.opt, self.opt_wm)): o.param_groups[0]['lr'] = peak_lr(cfg) * lr_factor(cfg.lr_schedule, self.step, cfg.total_steps, cfg.lr_final)
-    if wm is not None: # both gradients at the same parameters, before either step
-        self.flat.zero_grad(); wm.sum().backward(retain_graph=True); g_wm = self.flat.grad.clone()
+    for o in filter(None, (self.opt, self.opt_wm)): o.param_groups[0]['lr'] = peak_lr(cfg) * lr_factor(cfg.lr_schedule, self.step, cfg.total_steps, cfg.lr_final)
+    if wm is not None: self.flat.zero_grad(); wm.sum().backward(retain_graph=True); g_wm = self.flat.grad.clone() # both at the same parameters
     self.flat.zero_grad()
     loss.sum().backward() # seeds share no parameters, so each seed's gradient is that of its own loss
     grad_norm = self.flat.clip_grad_norm_(cfg.max_grad_norm)
     self.opt.step()
-    if g_wm is not None:
-        self.flat.grad.copy_(g_wm); self.flat.clip_grad_norm_(cfg.max_grad_norm); self.opt_wm.step()
+    if g_wm is not None: self.flat.grad.copy_(g_wm); self.flat.clip_grad_norm_(cfg.max_grad_norm); self.opt_wm.step()
     return grad_norm
 
 # %% ../nbs/06_trainer.ipynb #96201963
@@ -201,14 +196,13 @@ def metric(self:Trainer,
     if name not in vals: raise KeyError(f"unknown metric {name!r}; known: {', '.join(vals)}")
     return vals[name]
 
-# %% ../nbs/06_trainer.ipynb #a0d1b828
+# %% ../nbs/06_trainer.ipynb #ab46f738
 @patch
 def _rows(self:Trainer, rate:float)->list:
     "A metrics row per seed, over the trailing window."
     cfg, vals = self.cfg, self._window_values()
     env_steps = self.step * cfg.batch_size * cfg.rollout_len
-    perf = {'perf/steps_per_second': rate, 'perf/env_steps_per_second': rate * env_steps / max(self.step, 1) * self.n_seeds,
-            'time/elapsed_s': self.elapsed}
+    perf = {'perf/steps_per_second': rate, 'perf/env_steps_per_second': rate * env_steps / max(self.step, 1) * self.n_seeds, 'time/elapsed_s': self.elapsed}
     none = [None] * self.n_seeds # row-time diagnostics (`wmil.optim`)
     vals.update({'diag/adam_v': adam_scale(self.opt, self.flat.data) or none, 'diag/wm_grad_share': self.grad_share or none,
                  **({'eval/success_rate': self.evaluate()} if cfg.eval_episodes else {})})
@@ -227,13 +221,11 @@ def evaluate(self:Trainer, episodes:int|None=None)->list:
     env = SymbolicEnv(task, DeterministicParent(task), c.batch_size, c.seeds, c.time_limit, c.context_len, self.device, stream=1)
     return greedy_success(lambda h, m: self._call('act', h, m, zero)[0], env, episodes or c.eval_episodes).tolist()
 
-# %% ../nbs/06_trainer.ipynb #17066d4e
+# %% ../nbs/06_trainer.ipynb #e922dff5
 @patch
 def _log_rows(self:Trainer, rate:float, bar):
     "Advance the curriculum, then write a metrics row per seed and show their mean."
-    if self.curriculum:
-        v = self._window_values()
-        self.curriculum.advance(self.step, v['charts/success_rate'], v['charts/scored_actions'], self.window)
+    if self.curriculum: v = self._window_values(); self.curriculum.advance(self.step, v['charts/success_rate'], v['charts/scored_actions'], self.window)
     rows = self._rows(rate)
     self.rows.extend(rows)
     if self.log: self.log.write(rows)
