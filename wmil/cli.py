@@ -62,7 +62,7 @@ def _parent_flags(p:argparse.ArgumentParser):
     g.add_argument('--unlabelled', choices=['reward_model', 'mask'], help='ungraded steps: relabelled by the reward model, or left out (default: reward_model)')
     g.add_argument('--imagine-horizon', type=int, metavar='K', help="also learn from K steps imagined with the baby's world model, rewarded by the reward model (default: 0)")
 
-# %% ../nbs/07_cli.ipynb #cf1c6408
+# %% ../nbs/07_cli.ipynb #5e3b6f27
 def train_parser()->argparse.ArgumentParser:
     "The `wmil-train` argument parser."
     p = _Parser(prog='wmil-train', description="Train WMIL babies (one per seed) with REINFORCE or PPO; the defaults run Experiment 001's setting.")
@@ -73,6 +73,8 @@ def train_parser()->argparse.ArgumentParser:
     g.add_argument('--seeds', type=_seeds, metavar='LIST', help='several seeds trained together, e.g. 0-15 or 0,3,7')
     p.add_argument('--batch-size', type=int, metavar='B', help='parallel episodes per seed (default: 64)')
     p.add_argument('--world-model-coef', type=float, metavar='C', help='world-model loss weight; 0 switches its learning off (default: 1.0)')
+    p.add_argument('--core', choices=['transformer', 'mlp', 'gru'], help='what mixes the history window (default: transformer)')
+    p.add_argument('--no-positions', dest='positions', action='store_const', const=False, help='no learned position embedding')
     p.add_argument('--world-model-grad', choices=['shared', 'detached', 'separate'], help="how the world-model loss reaches the baby: shared (one loss, clipping and Adam with the policy's), detached (the head learns on a stopped hidden state), separate (its own clipping and Adam) (default: shared)")
     p.add_argument('--device', choices=['auto', 'cpu', 'cuda'], help='where to train (default: auto)')
     p.add_argument('--task-param', action='append', type=_task_param, metavar='NAME=VALUE', dest='task_param',
@@ -97,8 +99,8 @@ def train_parser()->argparse.ArgumentParser:
     _parent_flags(p)
     return p
 
-# %% ../nbs/07_cli.ipynb #fd1284f5
-_FLAG_FIELDS = {'task': 'task', 'total_steps': 'total_steps', 'batch_size': 'batch_size', 'world_model_coef': 'world_model_coef', 'world_model_grad': 'world_model_grad',
+# %% ../nbs/07_cli.ipynb #23b5ad6c
+_FLAG_FIELDS = {'task': 'task', 'total_steps': 'total_steps', 'batch_size': 'batch_size', 'world_model_coef': 'world_model_coef', 'world_model_grad': 'world_model_grad', 'core': 'core', 'positions': 'positions',
                 'device': 'device', 'context_len': 'context_len', 'algo': 'algo', 'rollout_len': 'rollout_len', 'gamma': 'gamma',
                 'lr': 'lr', 'time_limit': 'time_limit', 'reward_weights': 'reward_weights', 'reward_scaling': 'reward_scaling', 'baseline': 'baseline', 'policy_steps': 'policy_steps',
                 'lr_schedule': 'lr_schedule', 'curriculum': 'curriculum', 'eval_episodes': 'eval_episodes',

@@ -24,7 +24,7 @@ from .model import *
 class ConfigError(ValueError):
     "A configuration value, file or flag is invalid."
 
-# %% ../nbs/05b_config.ipynb #6c34384d
+# %% ../nbs/05b_config.ipynb #f66cedf8
 @dataclass
 class TaskFields:
     "What the baby faces."
@@ -50,6 +50,8 @@ class ModelFields:
     n_layers: int = 2 # transformer blocks
     n_heads: int = 4 # attention heads
     ffn_dim: int = 256 # width of each block's MLP
+    core: str = 'transformer' # what mixes the window: 'transformer', 'mlp' (over the concatenated window) or 'gru' (over the window, oldest first)
+    positions: bool = True # a learned embedding of each slot's position (False: none)
 
 # %% ../nbs/05b_config.ipynb #15d5acae
 @dataclass
@@ -140,7 +142,7 @@ class Config(LogFields, BudgetFields, ParentFields, CurriculumFields, AlgoFields
     "Everything that defines a WMIL training run."
     def __post_init__(self): self._validate()
 
-# %% ../nbs/05b_config.ipynb #6508f5fc
+# %% ../nbs/05b_config.ipynb #1594aa52
 _POS_INT = ('num_actions', 'time_limit', 'total_steps', 'batch_size', 'rollout_len', 'context_len', 'hidden_dim', 'n_layers',
             'n_heads', 'ffn_dim', 'log_every', 'checkpoint_every', 'ppo_epochs', 'ppo_minibatches', 'curriculum_min_steps',
             'query_pool', 'rm_heads', 'rm_hidden', 'rm_batch', 'rm_steps', 'rm_buffer', 'imagine_branches')
@@ -150,12 +152,12 @@ _CHOICES = {'device': ('auto', 'cpu', 'cuda'), 'algo': ('reinforce', 'ppo'), 're
             'baseline': ('running', 'value'), 'policy_steps': ('all', 'scored'), 'lr_schedule': ('constant', 'linear', 'cosine'),
             'parent': ('deterministic', 'noisy', 'llm'), 'llm_backend': ('local', 'openai'), 'llm_answer': ('logprobs', 'json'),
             'llm_fallback': ('error', 'rule'), 'query_selection': ('random', 'uncertainty', 'disagreement', 'gated'),
-            'unlabelled': ('reward_model', 'mask'), 'world_model_grad': ('shared', 'detached', 'separate')}
+            'unlabelled': ('reward_model', 'mask'), 'world_model_grad': ('shared', 'detached', 'separate'), 'core': CORES}
 
 def _is_int(v): return isinstance(v, int) and not isinstance(v, bool)
 def _is_num(v): return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
-# %% ../nbs/05b_config.ipynb #e3e43e6f
+# %% ../nbs/05b_config.ipynb #27c05d77
 def _check_numbers(cfg):
     for k in _POS_INT:
         v = getattr(cfg, k)
@@ -175,6 +177,7 @@ def _check_numbers(cfg):
         if v is not None and not (_is_num(v) and 0 <= v <= 1): raise ConfigError(f"{k} must be a number in [0, 1] or null, got {v!r}")
     if not ((cfg.llm_threshold is None or _is_num(cfg.llm_threshold)) and _is_num(cfg.llm_timeout) and cfg.llm_timeout > 0 and _is_int(cfg.llm_retries) and cfg.llm_retries >= 0):
         raise ConfigError(f"llm_threshold must be a number or null, llm_timeout positive, llm_retries a non-negative integer; got {cfg.llm_threshold!r}, {cfg.llm_timeout!r}, {cfg.llm_retries!r}")
+    if not isinstance(cfg.positions, bool): raise ConfigError(f"positions must be true or false, got {cfg.positions!r}")
     if cfg.hidden_dim % cfg.n_heads: raise ConfigError(f"hidden_dim ({cfg.hidden_dim}) must be divisible by n_heads ({cfg.n_heads})")
 
 # %% ../nbs/05b_config.ipynb #62306928
@@ -232,14 +235,14 @@ def peak_lr(cfg:Config)->float:
     "The peak learning rate a run of `cfg` uses: its `lr`, or its algorithm's default."
     return DEFAULT_LR[cfg.algo] if cfg.lr is None else float(cfg.lr)
 
-# %% ../nbs/05b_config.ipynb #25c56be2
+# %% ../nbs/05b_config.ipynb #dc4b0c90
 def task_of(cfg:Config, **knobs):
     "The task `cfg` trains on; `knobs` override its `task_params`."
     return make_task(cfg.task, n_symbols=cfg.num_actions, **{**cfg.task_params, **knobs})
 
 def model_of(cfg:Config, task)->BabyModel:
     "A randomly initialised baby with `cfg`'s architecture, sized for `task`."
-    return BabyModel(task.state_dim, task.n_actions, cfg.hidden_dim, cfg.n_layers, cfg.n_heads, cfg.ffn_dim, cfg.context_len)
+    return BabyModel(task.state_dim, task.n_actions, cfg.hidden_dim, cfg.n_layers, cfg.n_heads, cfg.ffn_dim, cfg.context_len, cfg.core, cfg.positions)
 
 def parent_of(cfg:Config, task, device='cpu')->Parent:
     "The parent `cfg` asks for, judging `task` (an LLM parent loads its model here)."

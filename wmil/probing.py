@@ -129,14 +129,12 @@ def majority_accuracy(y:torch.Tensor, train_frac:float=0.75, where:torch.Tensor|
     vals, counts = np.unique(y[:, tr].numpy()[w[:, tr]], return_counts=True)
     return float((y[:, te].numpy()[w[:, te]] == vals[counts.argmax()]).mean())
 
-# %% ../nbs/12_probing.ipynb #282a38a1
+# %% ../nbs/12_probing.ipynb #96efa973
 def random_baby(model:BabyModel, seed:int=0)->BabyModel:
     "A randomly initialised baby of the same shape as `model` (the random-init control)."
-    b = model.blocks[0]
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        return BabyModel(model.state_dim, model.n_actions, model.pos.shape[1], len(model.blocks), b.n_heads,
-                         b.ff1.out_features, model.context_len)
+        return BabyModel(**model.hparams)
 
 PROBES = ('trained', 'random init', 'shuffled labels', 'chance')
 
