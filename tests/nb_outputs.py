@@ -2,7 +2,7 @@
 
     python tests/nb_outputs.py write [NOTEBOOK ...]   # execute and store the outputs (then `nbdev_clean` tidies them)
     python tests/nb_outputs.py check [NOTEBOOK ...]   # execute and compare with the stored outputs; exit 1 on a difference
-    python tests/nb_outputs.py write --slow NOTEBOOK  # an experiment notebook's full version (its `#| slow` cells run too)
+    python tests/nb_outputs.py write --slow NOTEBOOK  # an experiment notebook's full version: FULL and WRITE_PAPER on (WMIL_FULL=1, WMIL_WRITE_PAPER=1), `#| slow` cells too
 
 Notebooks run as `nbdev_test` runs them (cells flagged `#| slow` are skipped, so their stored output is none).
 What is compared: each code cell's standard output and the `text/plain` / `text/markdown` of its results and displays.
@@ -32,8 +32,9 @@ def directives(source:str)->set:
     return out
 
 def execute(path:Path, slow:bool=False):
-    "Run a notebook as `nbdev_test` does (with `slow`, its slow cells too); return it with fresh outputs (stderr dropped)."
+    "Run a notebook as `nbdev_test` does (with `slow`, its full version: slow cells, and the FULL and WRITE_PAPER switches on); return it with fresh outputs (stderr dropped)."
     nb = read_nb(path)
+    if slow: os.environ['WMIL_FULL'] = os.environ['WMIL_WRITE_PAPER'] = '1' # read by the switch cell of an experiment or analysis notebook
     def skip(cell):
         return cell.cell_type != 'code' or 'nbdev_export(' in cell.source or bool(directives(cell.source) & (set() if slow else SKIP_FLAGS))
     os.environ['IN_TEST'] = '1'

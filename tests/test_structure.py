@@ -42,3 +42,14 @@ def test_metrics_read_by_name():
         if p.stem in ('logger', '_modidx'): continue
         src = p.read_text()
         assert not re.search(r'METRICS\.index|metric_index|ring\.data\[|\.metrics\[', src), f'{p.name} reads the metrics buffer by position'
+
+def test_experiment_notebooks_run_short_and_write_nothing_by_default():
+    "Run All on an experiment or analysis notebook runs its short version and never writes into paper_drafts/: one visible switch (FULL = False, WRITE_PAPER = False) in its first code cells, no `#| slow` cell (Jupyter runs those too), and every cell that writes the paper's files guarded by both switches."
+    for nb in sorted((ROOT/'nbs').glob('[ae][nx]*/*.ipynb')):
+        code = [''.join(c['source']) for c in json.loads(nb.read_text())['cells'] if c['cell_type'] == 'code']
+        switch = [i for i, s in enumerate(code) if re.search(r'^FULL = False\b', s, re.M) and re.search(r'^WRITE_PAPER = False\b', s, re.M)]
+        assert switch and switch[0] <= 2, f'{nb.name}: no FULL = False / WRITE_PAPER = False switch among its first code cells'
+        assert not any(s.startswith('#| slow') for s in code), f'{nb.name}: a `#| slow` cell (Run All in Jupyter runs it)'
+        for s in code:
+            if re.search(r'\b(build|save_probing)\(', s) and 'import' not in s.split('(')[0]:
+                assert 'if FULL and WRITE_PAPER:' in s, f'{nb.name}: a cell writes into paper_drafts/ without both switches: {s[:80]!r}'
