@@ -65,3 +65,13 @@ def test_pdf_builds(tmp_path):
     shutil.copytree(PAPER, tmp_path/'paper')
     build(out=tmp_path/'paper', log=lambda *a: None)
     assert (tmp_path/'paper'/'draft_01.pdf').stat().st_size > 10_000
+
+def test_verdicts_in_the_text_come_from_the_results():
+    "Experiment 002's verdict sentences are macros that wmil-paper writes from the stored results (a stale one fails test_draft_is_current, a changed one test_wmil_paper_rebuilds_every_include); none is typed by hand."
+    text = DRAFT.read_text()
+    used = set(re.findall(r'\\(expTwo[A-Za-z]+)', text))
+    defined = {m for f in (PAPER/'tables').glob('*claims.tex') for m in re.findall(r'\\newcommand\{\\([A-Za-z]+)\}', f.read_text())}
+    assert used and used <= defined, f'verdict macros the draft uses but no claims file defines: {used - defined}'
+    assert all(f'tables/{f.name}' in referenced(DRAFT) for f in (PAPER/'tables').glob('*claims.tex'))
+    section = text[text.index(r'\section{Experiment 002: does the world model help'):text.index(r'\section{What the baby represents}')]
+    assert 'detectable' not in section and 'better' not in section, 'a verdict typed by hand in the Experiment 002 section'
