@@ -271,10 +271,11 @@ def curriculum_spec(cfg:Config)->tuple:
             raise ConfigError(f"curriculum levels of {param!r} must keep the state's shape")
     return param, levels
 
-# %% ../nbs/05b_config.ipynb #4249e6c2
+# %% ../nbs/05b_config.ipynb #3b28f423
 def metrics_window(cfg:Config)->int:
     "The updates each metrics row of a run of `cfg` summarises."
-    hardest = task_of(cfg, **({curriculum_spec(cfg)[0]: max(curriculum_spec(cfg)[1])} if cfg.curriculum else {}))
+    knob, levels = curriculum_spec(cfg) if cfg.curriculum else (None, None)
+    hardest = task_of(cfg, **({knob: max(levels)} if cfg.curriculum else {}))
     return max(cfg.log_every, math.ceil(1024 / (cfg.batch_size * cfg.rollout_len * hardest.min_scored_fraction)))
 
 # %% ../nbs/05b_config.ipynb #b36df433

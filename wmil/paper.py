@@ -173,12 +173,20 @@ def exp002c_base(task:str)->Config:
     return Config(task=task, task_params=params, total_steps=steps, log_every=next(e for e in (100, 125, 250, 500) if e >= need),
                   checkpoint_every=500, tensorboard=False)
 
-# %% ../nbs/14_paper.ipynb #d5a2fede
+# %% ../nbs/14_paper.ipynb #42f24ddd
 def _paired_cells(c)->dict:
     "A Holm-adjusted `PairedComparison` as table cells: n, mean difference [CI], adjusted p, the call at 0.05."
     better = c.x if (c.median_diff > 0) == getattr(c, 'higher_is_better', True) else c.y
     return {'n': c.n, 'mean difference': format_ci(c.mean_diff, *c.mean_diff_ci), 'p (Holm)': f'{c.p_adjusted:.3g}',
             'verdict': 'no detectable difference' if c.p_adjusted >= 0.05 else f'{better} better'}
+
+def _holm_family(todo:list, n_resamples:int=10_000, **kw)->list:
+    "One family of paired comparisons, Holm-adjusted together: for each `(w, x, y)`, columns x and y of `w` (a row per seed) on the seeds that have both."
+    cs = []
+    for w, x, y in todo:
+        d = w[[x, y]].dropna()
+        cs.append(paired_compare(d[x], d[y], names=(x, y), n_resamples=n_resamples, **kw))
+    return holm_adjust(cs)
 
 EXP002C_CONTRASTS = (('wm_on', 'wm_off'), ('wm_on', 'wm_detached'), ('wm_on', 'wm_separate'))
 EXP002C_SCORES = {'final success': ('charts/success_rate', 500, 'charts/scored_actions'),
@@ -194,7 +202,7 @@ def exp002c_scores(root:Path, final:int=500)->pd.DataFrame:
     s = pd.concat(parts, ignore_index=True)
     return s[['task', 'arm', 'seed', 'score', 'value']]
 
-# %% ../nbs/14_paper.ipynb #ce5a8fbc
+# %% ../nbs/14_paper.ipynb #066e25b5
 def _tasks_in(s, spec=EXP002C_TASKS): return [t for t in spec if t in set(s.task)]
 
 def exp002c_tests(s:pd.DataFrame, n_resamples:int=10_000)->pd.DataFrame:
@@ -204,11 +212,8 @@ def exp002c_tests(s:pd.DataFrame, n_resamples:int=10_000)->pd.DataFrame:
         todo = []
         for task in _tasks_in(s):
             w = s[(s.task == task) & (s.score == score)].pivot(index='seed', columns='arm', values='value')
-            for x, y in EXP002C_CONTRASTS:
-                if x in w and y in w:
-                    d = w[[x, y]].dropna()
-                    todo.append((task, x, y, paired_compare(d[x], d[y], names=(x, y), metric=score, n_resamples=n_resamples)))
-        for (task, x, y, _), c in zip(todo, holm_adjust([t[-1] for t in todo])):
+            todo += [(task, w, x, y) for x, y in EXP002C_CONTRASTS if x in w and y in w]
+        for (task, _, x, y), c in zip(todo, _holm_family([t[1:] for t in todo], n_resamples, metric=score)):
             rows.append({'task': task, 'score': score, 'comparison': f'{x} - {y}', **_paired_cells(c), 'family': len(todo), 'paired': c})
     return pd.DataFrame(rows)
 
@@ -307,7 +312,7 @@ BUILDERS['exp002c'] = Builder('exp002c', _runs_under('exp002_controls'), _exp002
                               ['figures/exp002c_curves.pdf', 'figures/exp002c_curves.png', 'tables/exp002c.tex', 'tables/exp002c_tests.tex',
                                'tables/exp002c_levels.tex', 'tables/exp002c_claims.tex'], 'run nbs/experiments/exp002_controls.ipynb in full')
 
-# %% ../nbs/14_paper.ipynb #6597b75e
+# %% ../nbs/14_paper.ipynb #80a3789d
 EXP004_PARENTS = ['deterministic', 'llm', 'noisy_matched_accuracy', 'noisy_matched_rates', 'noisy_0.1', 'noisy_0.2', 'noisy_0.3', 'noisy_0.4']
 EXP004_PAIRS = [('llm', 'deterministic'), ('llm', 'noisy_matched_accuracy'), ('llm', 'noisy_matched_rates'),
                 *[(f'noisy_{e}', 'deterministic') for e in (0.1, 0.2, 0.3, 0.4)]]
@@ -323,13 +328,10 @@ def exp004_comparisons(df:pd.DataFrame, last:int=5, n_resamples:int=10_000)->pd.
     for task, g in df.groupby('task', sort=False):
         s = final_scores(g, 'charts/success_rate', last=last).assign(parent=lambda x: x.condition.str.split('/').str[-1])
         w = s.pivot(index='seed', columns='parent', values='value')
-        for x, y in EXP004_PAIRS:
-            if not (x in w and y in w): continue
-            d = w[[x, y]].dropna()
-            todo.append((task, x, y, d, paired_compare(d[x], d[y], names=(x, y), metric='final success', n_resamples=n_resamples)))
+        todo += [(task, w, x, y) for x, y in EXP004_PAIRS if x in w and y in w]
     rows = []
-    for (task, x, y, d, _), c in zip(todo, holm_adjust([t[-1] for t in todo])):
-        ci = lambda v: format_ci(float(iqm(v)), *bootstrap_ci(v, 'iqm', n_resamples=n_resamples))
+    for (task, w, x, y), c in zip(todo, _holm_family([t[1:] for t in todo], n_resamples, metric='final success')):
+        d, ci = w[[x, y]].dropna(), lambda v: format_ci(float(iqm(v)), *bootstrap_ci(v, 'iqm', n_resamples=n_resamples))
         rows.append({'task': task, 'X': x, 'Y': y, 'X final success': ci(d[x].to_numpy()), 'Y final success': ci(d[y].to_numpy()),
                      **_paired_cells(c), 'comparison': c})
     return pd.DataFrame(rows)
@@ -495,7 +497,7 @@ def exp005_consequence(rows:pd.DataFrame, per:pd.DataFrame, budget:int|None=None
                     'A2 / A3': ('~' if any(cens) else '') + format_ci(*r, '{:.2f}'), 'ratio': r})
     return pd.DataFrame(out)
 
-# %% ../nbs/14_paper.ipynb #30110ca9
+# %% ../nbs/14_paper.ipynb #f9ff3b4b
 EXP005_PAIRS = [('A2', 'A1'), ('A3', 'A2'), ('A4', 'A3')]
 
 def exp005_tests(per:pd.DataFrame, n_resamples:int=10_000)->pd.DataFrame:
@@ -503,13 +505,12 @@ def exp005_tests(per:pd.DataFrame, n_resamples:int=10_000)->pd.DataFrame:
     rows = []
     for (task, parent), g in per.groupby(['task', 'parent'], sort=False):
         auc = g.pivot(index='seed', columns='arm', values='auc')
-        pairs = [(x, y) for x, y in EXP005_PAIRS if x in auc and y in auc]
-        cs = holm_adjust([paired_compare(auc[x], auc[y], names=(x, y), metric='log-AUC', n_resamples=n_resamples) for x, y in pairs])
-        for (x, y), c in zip(pairs, cs):
+        pairs = [(auc, x, y) for x, y in EXP005_PAIRS if x in auc and y in auc]
+        for (_, x, y), c in zip(pairs, _holm_family(pairs, n_resamples, metric='log-AUC')):
             rows.append({'task': task, 'parent': parent, 'comparison': f'{x} - {y}', **_paired_cells(c)})
     return pd.DataFrame(rows)
 
-# %% ../nbs/14_paper.ipynb #6fd24656
+# %% ../nbs/14_paper.ipynb #89f7873a
 EXP005_HEADLINE = {'delayed_recall': ([8192, 32768], [('A3', 'A2'), ('A3', 'A1'), ('A2', 'A1')])}
 
 def exp005_headline(s:pd.DataFrame, spec:dict=EXP005_HEADLINE, n_resamples:int=10_000)->pd.DataFrame:
@@ -518,12 +519,9 @@ def exp005_headline(s:pd.DataFrame, spec:dict=EXP005_HEADLINE, n_resamples:int=1
     for task, (budgets, pairs) in spec.items():
         for b in budgets:
             g = s[(s.task == task) & (s.parent == 'rule') & (s.budget == b)].pivot(index='seed', columns='arm', values='success')
-            for x, y in pairs:
-                if x in g and y in g:
-                    d = g[[x, y]].dropna()
-                    todo.append((task, b, x, y, paired_compare(d[x], d[y], names=(x, y), metric='success', n_resamples=n_resamples)))
-    cs = holm_adjust([t[-1] for t in todo])
-    return pd.DataFrame([{'task': task, 'budget': b, 'comparison': f'{x} - {y}', **_paired_cells(c)} for (task, b, x, y, _), c in zip(todo, cs)])
+            todo += [(task, b, g, x, y) for x, y in pairs if x in g and y in g]
+    cs = _holm_family([t[2:] for t in todo], n_resamples, metric='success')
+    return pd.DataFrame([{'task': task, 'budget': b, 'comparison': f'{x} - {y}', **_paired_cells(c)} for (task, b, _, x, y), c in zip(todo, cs)])
 
 # %% ../nbs/14_paper.ipynb #5adfaecf
 def exp005_goal(per:pd.DataFrame, cons:pd.DataFrame, n_resamples:int=10_000)->pd.DataFrame:
