@@ -198,13 +198,13 @@ def machine()->str:
     dev = torch.cuda.get_device_name() if torch.cuda.is_available() else 'no GPU'
     return f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads, {dev}, torch {torch.__version__}"
 
-# %% ../nbs/08_bench.ipynb #ce4f065e
+# %% ../nbs/08_bench.ipynb #25511d00
 EXP002_GRID = {'pattern_echo': ({}, 2000), 'sequence_next': ({}, 2000), 'hidden_phase': ({}, 2000), 'delayed_recall': ({'delay': 4}, 3000)}
 
 def sweep_speed(steps:float=1.0, # fraction of each task's updates
                 seeds:int=10)->list:
     "Experiment 002's sweep in this process and on a local Ray (one job per core): wall times, their ratio, and Ray's start-up."
-    from wmil.sweep import plan_sweep, execute, sweep_configs, require_ray
+    from wmil.sweep import plan_sweep, execute, sweep_configs, require_ray, read_rows
     ray, tmp = require_ray(), Path(tempfile.mkdtemp())
     cfgs = {f'{t}/{c}': cfg for t, (params, n) in EXP002_GRID.items()
             for c, cfg in sweep_configs(Config(task=t, task_params=params, total_steps=max(1, round(n * steps)), tensorboard=False),
@@ -215,9 +215,13 @@ def sweep_speed(steps:float=1.0, # fraction of each task's updates
         t0 = time.perf_counter(); execute(plan_sweep(tmp/'ray', cfgs, list(range(seeds))), tmp/'ray', executor='ray', num_cpus=1, progress=False)
         on_ray = time.perf_counter() - t0
     finally: ray.shutdown()
+    learning = lambda p: [{k: v for k, v in r.items() if not k.startswith(('perf/', 'time/'))} for r in read_rows(p)]
+    files = sorted((tmp/'local').rglob('metrics.jsonl'))
+    differ = sum(learning(f) != learning(tmp/'ray'/f.relative_to(tmp/'local')) for f in files)
     note = f"{len(cfgs)} jobs x {seeds} seeds, {steps:g} of Experiment 002's updates, {torch.get_num_threads()} threads in-process"
     return [_rec('sweep_in_process', local, 's', note=note), _rec('ray_start', start, 's', note='ray.init() of a local Ray'),
-            _rec('sweep_on_ray', on_ray, 's', local, 'sweep_in_process', note=note + '; one job per core', lower_is_better=True)]
+            _rec('sweep_on_ray', on_ray, 's', local, 'sweep_in_process', note=note + '; one job per core', lower_is_better=True),
+            _rec('sweep_runs_that_differ', differ, 'runs', note=f'of {len(files)}: learning metrics (all but perf/ and time/) not identical in-process and on Ray')]
 
 # %% ../nbs/08_bench.ipynb #f1262d86
 def bench_main(argv=None)->int:
