@@ -4,23 +4,27 @@
 
 # %% auto #0
 __all__ = ['BUILDERS', 'EXP001_LOG', 'EXP002_TASKS', 'EXP002C_TASKS', 'EXP002C_ARMS', 'EXP002C_CONTRASTS', 'EXP002C_SCORES',
-           'EXP004_PARENTS', 'EXP004_PAIRS', 'EXP005', 'EXP005_ARMS', 'EXP005_PAIRS', 'EXP005_HEADLINE', 'Builder',
-           'exp001_figure', 'exp001_table', 'exp002_comparisons', 'exp002_figure', 'exp002c_base', 'exp002c_scores',
-           'exp002c_tests', 'exp002c_table', 'exp002c_levels', 'exp002c_claims', 'exp004_frame', 'exp004_comparisons',
-           'exp004_audit_table', 'exp004_figure', 'exp005_base', 'exp005_conditions', 'exp005_rows', 'exp005_scores',
-           'exp005_per_seed', 'geo_mean_ci', 'exp005_table', 'exp005_success_table', 'top_budget', 'exp005_consequence',
-           'exp005_tests', 'exp005_headline', 'exp005_goal', 'exp005_figure', 'save_probing', 'probing_figure',
+           'EXP004_PARENTS', 'EXP004_PAIRS', 'EXP005', 'EXP005_ARMS', 'EXP005_PAIRS', 'EXP005_HEADLINE', 'EXP006_TASKS',
+           'EXP006_NAMES', 'EXP006_ARMS', 'EXP006_SCORES', 'Builder', 'exp001_figure', 'exp001_table',
+           'exp002_comparisons', 'exp002_figure', 'tiled_config', 'exp002c_base', 'exp002c_scores', 'contrast_tests',
+           'exp002c_tests', 'iqm_table', 'exp002c_table', 'levels_table', 'exp002c_levels', 'exp002c_claims',
+           'exp004_frame', 'exp004_comparisons', 'exp004_audit_table', 'exp004_figure', 'exp005_base',
+           'exp005_conditions', 'exp005_rows', 'exp005_scores', 'exp005_per_seed', 'geo_mean_ci', 'exp005_table',
+           'exp005_success_table', 'top_budget', 'exp005_consequence', 'exp005_tests', 'exp005_headline', 'exp005_goal',
+           'exp005_figure', 'exp006_base', 'exp006_conditions', 'exp006_arms_table', 'exp006_scores', 'exp006_tests',
+           'exp006_table', 'exp006_levels', 'exp006_claims', 'exp006_figure', 'save_probing', 'probing_figure',
            'probing_summary', 'build', 'referenced', 'check_draft', 'quoted_intervals', 'unmatched_intervals',
            'paper_main', 'main']
 
-# %% ../nbs/14_paper.ipynb #6f31a77f
+# %% ../nbs/14_paper.ipynb #ecac73b6
 import argparse, json, re, shutil, subprocess, sys
 from pathlib import Path
 import numpy as np
 import pandas as pd
 import matplotlib
 import matplotlib.pyplot as plt
-from .config import Config, metrics_window, task_of
+from dataclasses import asdict
+from .config import Config, metrics_window, task_of, model_of, config_from_dict
 from .env import reference_success
 from .runs import load_runs, load_configs, curves, final_scores, find_runs, exact_scores, retention_scores
 from .stats import aggregate, compare, bootstrap_ci, calls_to, log_auc, paired_compare, holm_adjust, iqm
@@ -162,16 +166,19 @@ def _exp002(results, out, source):
 BUILDERS['exp002'] = Builder('exp002', _runs_under('exp002'), _exp002, ['figures/exp002_curves.pdf', 'figures/exp002_curves.png', 'tables/exp002.tex', 'tables/exp002_claims.tex'],
                              'run nbs/analysis/exp002_world_model.ipynb in full')
 
-# %% ../nbs/14_paper.ipynb #1ec0f873
+# %% ../nbs/14_paper.ipynb #9252357e
 EXP002C_TASKS = {'pattern_echo': ({}, 2000), 'sequence_next': ({}, 2000), 'hidden_phase': ({}, 2000), 'delayed_recall': ({'delay': 4}, 3000)}
 EXP002C_ARMS = {'wm_on': {}, 'wm_off': {'world_model_coef': 0.0}, 'wm_detached': {'world_model_grad': 'detached'}, 'wm_separate': {'world_model_grad': 'separate'}}
 
-def exp002c_base(task:str)->Config:
-    "The shared config of the rerun's runs on `task`: rows every 100 updates, or 125, 250 or 500 where a row must cover more."
-    params, steps = EXP002C_TASKS[task]
+def tiled_config(task:str, params:dict, steps:int)->Config:
+    "The defaults on `task` for `steps` updates, with rows that tile the run: every 100 updates, or 125, 250 or 500 where a row must cover more."
     need = metrics_window(Config(task=task, task_params=params, log_every=1))
     return Config(task=task, task_params=params, total_steps=steps, log_every=next(e for e in (100, 125, 250, 500) if e >= need),
                   checkpoint_every=500, tensorboard=False)
+
+def exp002c_base(task:str)->Config:
+    "The shared config of the rerun's runs on `task` (`tiled_config`)."
+    return tiled_config(task, *EXP002C_TASKS[task])
 
 # %% ../nbs/14_paper.ipynb #42f24ddd
 def _paired_cells(c)->dict:
@@ -202,42 +209,58 @@ def exp002c_scores(root:Path, final:int=500)->pd.DataFrame:
     s = pd.concat(parts, ignore_index=True)
     return s[['task', 'arm', 'seed', 'score', 'value']]
 
-# %% ../nbs/14_paper.ipynb #066e25b5
+# %% ../nbs/14_paper.ipynb #0c8d3aff
 def _tasks_in(s, spec=EXP002C_TASKS): return [t for t in spec if t in set(s.task)]
 
-def exp002c_tests(s:pd.DataFrame, n_resamples:int=10_000)->pd.DataFrame:
-    "Each contrast on each task, seed by seed; Holm over the comparisons of each success score."
+def contrast_tests(s:pd.DataFrame, # scores: columns task, arm, seed, score, value
+                   contrasts, # (x, y) pairs of arms: each is tested as x - y
+                   tasks:list, scores:list, n_resamples:int=10_000)->pd.DataFrame:
+    "Each contrast on each task, seed by seed; Holm over all the comparisons of each score."
     rows = []
-    for score in ('final success', 'mean success over training'):
+    for score in scores:
         todo = []
-        for task in _tasks_in(s):
+        for task in tasks:
             w = s[(s.task == task) & (s.score == score)].pivot(index='seed', columns='arm', values='value')
-            todo += [(task, w, x, y) for x, y in EXP002C_CONTRASTS if x in w and y in w]
+            todo += [(task, w, x, y) for x, y in contrasts if x in w and y in w]
         for (task, _, x, y), c in zip(todo, _holm_family([t[1:] for t in todo], n_resamples, metric=score)):
             rows.append({'task': task, 'score': score, 'comparison': f'{x} - {y}', **_paired_cells(c), 'family': len(todo), 'paired': c})
     return pd.DataFrame(rows)
 
-# %% ../nbs/14_paper.ipynb #2a307a20
-def exp002c_table(s:pd.DataFrame, n_resamples:int=10_000)->pd.DataFrame:
-    "Per task and score: each arm's IQM [95% bootstrap CI] over seeds."
+def exp002c_tests(s:pd.DataFrame, n_resamples:int=10_000)->pd.DataFrame:
+    "Each contrast on each task, seed by seed; Holm over the comparisons of each success score."
+    return contrast_tests(s, EXP002C_CONTRASTS, _tasks_in(s), ['final success', 'mean success over training'], n_resamples)
+
+# %% ../nbs/14_paper.ipynb #fd028548
+def iqm_table(s:pd.DataFrame, # scores: columns task, arm, seed, score, value
+              tasks:list, scores:list, arms:list, n_resamples:int=10_000, label=lambda arm: arm)->pd.DataFrame:
+    "Per task and score: each arm's IQM [95% bootstrap CI] over seeds (a column per arm, named `label(arm)`)."
     rows = []
-    for task in _tasks_in(s):
-        for score in EXP002C_SCORES:
+    for task in tasks:
+        for score in scores:
             g = s[(s.task == task) & (s.score == score)]
             r = {'task': task, 'score': score, 'n': g.groupby('arm').seed.nunique().min()}
-            for arm in EXP002C_ARMS:
+            for arm in arms:
                 v = g[g.arm == arm].value.to_numpy()
-                r[arm.removeprefix('wm_')] = format_ci(float(iqm(v)), *bootstrap_ci(v, 'iqm', n_resamples=n_resamples)) if len(v) else '--'
+                r[label(arm)] = format_ci(float(iqm(v)), *bootstrap_ci(v, 'iqm', n_resamples=n_resamples)) if len(v) else '--'
             rows.append(r)
     return pd.DataFrame(rows)
 
-def exp002c_levels(tasks:list)->pd.DataFrame:
-    "What success to compare with on each task (`wmil.env.reference_success`, the baby's window of 8)."
+def exp002c_table(s:pd.DataFrame, n_resamples:int=10_000)->pd.DataFrame:
+    "Per task and score: each arm's IQM [95% bootstrap CI] over seeds."
+    return iqm_table(s, _tasks_in(s), list(EXP002C_SCORES), list(EXP002C_ARMS), n_resamples, lambda a: a.removeprefix('wm_'))
+
+def levels_table(tasks:list, base)->pd.DataFrame:
+    "What success to compare with on each task (`wmil.env.reference_success` of `base(task)`: chance, no memory, the baby's window, the ceiling)."
     rows = []
     for task in tasks:
-        ref = reference_success(task_of(exp002c_base(task)), windows=(1, exp002c_base(task).context_len))
-        rows.append({'task': task, 'chance': ref['chance'], 'memoryless': ref['window_1'], 'window of 8': ref['window_8'], 'ceiling': ref['ceiling']})
+        cfg = base(task)
+        ref = reference_success(task_of(cfg), windows=(1, cfg.context_len))
+        rows.append({'task': task, 'chance': ref['chance'], 'memoryless': ref['window_1'], f'window of {cfg.context_len}': ref[f'window_{cfg.context_len}'], 'ceiling': ref['ceiling']})
     return pd.DataFrame(rows)
+
+def exp002c_levels(tasks:list)->pd.DataFrame:
+    "What success to compare with on each of the rerun's tasks."
+    return levels_table(tasks, exp002c_base)
 
 # %% ../nbs/14_paper.ipynb #1b67c2eb
 _ARM = {'wm_on': 'on', 'wm_off': 'off', 'wm_detached': 'detached', 'wm_separate': 'separate'}
@@ -584,6 +607,119 @@ def _exp005(results, out, source):
 BUILDERS['exp005'] = Builder('exp005', _runs_under('exp005'), _exp005,
                              ['figures/exp005_budget.pdf', 'figures/exp005_budget.png', 'tables/exp005.tex', 'tables/exp005_success.tex', 'tables/exp005_tests.tex', 'tables/exp005_headline.tex', 'tables/exp005_goal.tex'],
                              'run nbs/experiments/exp005_parent_budget.ipynb in full')
+
+# %% ../nbs/14_paper.ipynb #a022a99b
+EXP006_TASKS = { # name -> (task, its parameters, updates)
+    'pattern_echo': ('pattern_echo', {}, 2000), 'sequence_next': ('sequence_next', {}, 2000), 'conditional': ('conditional', {}, 2000),
+    'hidden_phase': ('hidden_phase', {}, 2000), 'delayed_recall_4': ('delayed_recall', {'delay': 4}, 3000), 'delayed_recall_8': ('delayed_recall', {'delay': 8}, 3000)}
+EXP006_NAMES = {'pattern_echo': 'PatternEcho', 'sequence_next': 'SequenceNext', 'conditional': 'Conditional', 'hidden_phase': 'HiddenPhase',
+                'delayed_recall_4': 'DelayedRecall, delay 4', 'delayed_recall_8': 'DelayedRecall, delay 8'}
+EXP006_ARMS = { # name -> (overrides, what it takes away)
+    'full': ({}, 'nothing: the default baby'), 'no_positions': ({'positions': False}, 'positional encoding (attention sees a set)'),
+    'mlp': ({'core': 'mlp'}, 'attention: an MLP over the concatenated window'), 'one_layer': ({'n_layers': 1}, 'depth: one transformer block'),
+    'gru': ({'core': 'gru', 'hidden_dim': 112}, 'attention and positions: a GRU over the window, widened to a similar size'),
+    'context_1': ({'context_len': 1}, 'memory: a window of one state')}
+EXP006_SCORES = {'final success': 500, 'mean success over training': None} # score -> the last updates it covers (None: all)
+_MACRO = {'no_positions': 'NoPositions', 'mlp': 'Mlp', 'one_layer': 'OneLayer', 'gru': 'Gru', 'context_1': 'ContextOne'}
+
+def exp006_base(name:str)->Config:
+    "The shared config of Experiment 006's runs on task `name` (a key of `EXP006_TASKS`)."
+    return tiled_config(*EXP006_TASKS[name])
+
+def exp006_conditions(names=tuple(EXP006_TASKS), arms=tuple(EXP006_ARMS))->dict:
+    "Condition 'TASK/ARM' -> its `Config`, for `wmil.sweep.plan_sweep`."
+    return {f'{n}/{a}': config_from_dict({**asdict(exp006_base(n)), **EXP006_ARMS[a][0]}, source=f'arm {a!r}') for n in names for a in arms}
+
+def exp006_arms_table()->pd.DataFrame:
+    "Each arm: what it takes away and its number of parameters (on PatternEcho)."
+    cfgs = exp006_conditions(['pattern_echo'])
+    n = lambda c: sum(p.numel() for p in model_of(c, task_of(c)).parameters())
+    return pd.DataFrame([{'arm': a, 'takes away': what, 'parameters': n(cfgs[f'pattern_echo/{a}'])} for a, (_, what) in EXP006_ARMS.items()])
+
+# %% ../nbs/14_paper.ipynb #3eb72794
+def exp006_scores(root:Path, final:int=500)->pd.DataFrame:
+    "Each seed's exact success scores: columns task (a key of `EXP006_TASKS`), arm, seed, score, value."
+    parts = []
+    for score, span in EXP006_SCORES.items():
+        s = exact_scores(root, 'charts/success_rate', span and final)
+        c = s.condition.str.split('/')
+        parts.append(s.assign(score=score, task=c.str[0], arm=c.str[-1]))
+    return pd.concat(parts, ignore_index=True)[['task', 'arm', 'seed', 'score', 'value']]
+
+def exp006_tests(s:pd.DataFrame, n_resamples:int=10_000)->pd.DataFrame:
+    "Each arm against the full baby on each task; Holm over each score's comparisons."
+    return contrast_tests(s, [(a, 'full') for a in EXP006_ARMS if a != 'full'], _tasks_in(s, EXP006_TASKS), list(EXP006_SCORES), n_resamples)
+
+def exp006_table(s:pd.DataFrame, n_resamples:int=10_000)->pd.DataFrame:
+    "Per task and score: each arm's IQM [95% bootstrap CI] over seeds."
+    return iqm_table(s, _tasks_in(s, EXP006_TASKS), list(EXP006_SCORES), list(EXP006_ARMS), n_resamples)
+
+def exp006_levels(names:list)->pd.DataFrame:
+    "What success to compare with on each task: chance, no memory (what context_1 can reach), the window of 8 (every other arm), the ceiling."
+    return levels_table(names, exp006_base)
+
+# %% ../nbs/14_paper.ipynb #f6fe9942
+def _against_full(t:pd.DataFrame)->str:
+    "One arm's verdicts against the full baby across tasks (rows of `exp006_tests`), as a sentence."
+    part = lambda r: f"{EXP006_NAMES[r.task]} ({_interval(r.paired)}, $p = {r.paired.p_adjusted:.2g}$)"
+    hit = t[t.verdict != 'no detectable difference']
+    lower = [part(r) for r in hit.itertuples() if r.verdict == 'full better']
+    higher = [part(r) for r in hit.itertuples() if r.verdict != 'full better']
+    same = [EXP006_NAMES[x] for x in t[t.verdict == 'no detectable difference'].task]
+    said = ([f"lower than the full baby's on {'; '.join(lower)}"] if lower else []) + ([f"higher on {'; '.join(higher)}"] if higher else [])
+    said += [f"no detectable difference on {', '.join(same)}" if said else f"no detectable difference on any of the {len(t)} tasks"] if same else []
+    return '; '.join(said)
+
+def exp006_claims(tests:pd.DataFrame)->dict:
+    "LaTeX macros stating `exp006_tests`' verdicts: one per arm and score, and the family size."
+    out = {}
+    for score, key in (('final success', 'Final'), ('mean success over training', 'Speed')):
+        for arm, m in _MACRO.items():
+            t = tests[(tests.score == score) & (tests.comparison == f'{arm} - full')]
+            if len(t): out[f'expSix{key}{m}'] = _against_full(t)
+    out['expSixFamily'] = str(tests.family.max())
+    return out
+
+# %% ../nbs/14_paper.ipynb #d737b2bf
+def exp006_figure(s:pd.DataFrame, levels:pd.DataFrame|None=None, n_resamples:int=2000):
+    "Each arm's IQM with its 95% interval, per task (x) and score (panel); grey bars: chance, and the best any arm here can do (the window of 8)."
+    tasks, arms = _tasks_in(s, EXP006_TASKS), [a for a in EXP006_ARMS if a in set(s.arm)]
+    fig, axes = plt.subplots(1, len(EXP006_SCORES), figsize=(12, 3.8), sharey=True)
+    for ax, score in zip(axes, EXP006_SCORES):
+        for j, arm in enumerate(arms):
+            pts = []
+            for i, task in enumerate(tasks):
+                v = s[(s.task == task) & (s.score == score) & (s.arm == arm)].value.to_numpy()
+                if len(v): m, (lo, hi) = float(iqm(v)), bootstrap_ci(v, 'iqm', n_resamples=n_resamples); pts.append((i + (j - (len(arms) - 1) / 2) * 0.13, m, m - lo, hi - m))
+            x, m, lo, hi = zip(*pts)
+            ax.errorbar(x, m, yerr=[lo, hi], fmt='o', ms=3.5, capsize=2, label=arm)
+        if levels is not None:
+            for i, r in enumerate(levels.set_index('task').loc[tasks].itertuples()):
+                ax.hlines([r.chance, r[3]], i - 0.45, i + 0.45, colors='0.6', linestyles=[':', '--'], lw=1)
+        ax.set_xticks(range(len(tasks)), [EXP006_NAMES[t].replace(', ', '\n') for t in tasks], fontsize=8)
+        ax.set_title(score); ax.set_ylim(0, 1.03); ax.grid(axis='y', alpha=0.3)
+    axes[0].set_ylabel('success (IQM over seeds)'); axes[-1].legend(fontsize=7, ncol=2, loc='lower right')
+    fig.tight_layout()
+    return fig
+
+# %% ../nbs/14_paper.ipynb #01d9dada
+def _exp006(results, out, source):
+    root = results/'exp006_innate'
+    s = exp006_scores(root)
+    tasks = _tasks_in(s, EXP006_TASKS)
+    levels = exp006_levels(tasks)
+    fig = exp006_figure(s, levels); save_figure(fig, 'exp006_innate', out/'figures', source=source); plt.close(fig)
+    name = lambda t: t.assign(task=t.task.map(EXP006_NAMES)).rename(columns={'task': 'Task', 'score': 'Score'}).set_index('Task')
+    save_table(name(exp006_table(s)), 'exp006', out/'tables', source=source)
+    tests = exp006_tests(s)
+    save_table(name(tests.drop(columns=['paired', 'family'])), 'exp006_tests', out/'tables', source=source)
+    save_table(name(levels), 'exp006_levels', out/'tables', source=source)
+    save_table(exp006_arms_table().set_index('arm'), 'exp006_arms', out/'tables', source=source)
+    save_claims(exp006_claims(tests), 'exp006_claims', out/'tables', source=source)
+
+BUILDERS['exp006'] = Builder('exp006', _runs_under('exp006_innate'), _exp006,
+                             ['figures/exp006_innate.pdf', 'figures/exp006_innate.png', 'tables/exp006.tex', 'tables/exp006_tests.tex',
+                              'tables/exp006_levels.tex', 'tables/exp006_arms.tex', 'tables/exp006_claims.tex'], 'run nbs/experiments/exp006_innate.ipynb in full')
 
 # %% ../nbs/14_paper.ipynb #813798e2
 def save_probing(probes:list|dict, # what `wmil.dashboard.load_probe` returns, for one baby or for several (one per seed)
