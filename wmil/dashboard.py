@@ -6,7 +6,7 @@
 __all__ = ['ABLATE', 'parse_values', 'parse_fixed', 'condition_name', 'ablation_conditions', 'run_ablation', 'ablation_report',
            'export_ablation', 'AblationDashboard', 'load_probe', 'probe_figure', 'ProbingDashboard']
 
-# %% ../nbs/13_dashboard.ipynb #51907eea
+# %% ../nbs/13_dashboard.ipynb #4cb85273
 import re
 from dataclasses import asdict
 from pathlib import Path
@@ -23,7 +23,7 @@ from .checkpoint import CheckpointError
 from .runs import run_sweep, load_runs, final_scores, curves, find_runs, load_baby
 from .sweep import SweepError
 from .stats import aggregate, compare
-from .figures import paper_figure, learning_curves, save_figure, save_table, format_ci, fingerprint
+from .figures import paper_figure, paper_style, learning_curves, save_figure, save_table, format_ci, fingerprint
 from .probing import collect_rollout, activations, probe_table, probe_summary, plot_probes, plot_pca, plot_attention, layer_names
 
 # %% ../nbs/13_dashboard.ipynb #af007ebe
@@ -61,7 +61,7 @@ def ablation_conditions(param:str, values:list, base:Config)->dict:
     for name, over in out.items(): config_from_dict({**asdict(base), **over}, source=f'condition {name}')
     return out
 
-# %% ../nbs/13_dashboard.ipynb #ec9da1a7
+# %% ../nbs/13_dashboard.ipynb #bd18be5f
 def run_ablation(root, # results folder; conditions go to root/TASK/CONDITION
                  task:str, param:str, values:list,
                  seeds:list, # e.g. list(range(10))
@@ -69,8 +69,8 @@ def run_ablation(root, # results folder; conditions go to root/TASK/CONDITION
                  progress:bool=True,
                  **sweep, # where the runs train (`wmil.runs.run_sweep`): e.g. executor='ray', address='HEAD:6379'
                 )->pd.DataFrame:
-    "Train the missing seeds of every condition of a one-field ablation; return the task's tidy results."
-    cfg = config_from_dict({**asdict(Config()), 'tensorboard': False, **(base or {}), 'task': task, 'total_steps': total_steps})
+    "Train the missing seeds of every condition of a one-field ablation (about 20 metrics rows each, unless `base` sets `log_every`); return the task's tidy results."
+    cfg = config_from_dict({**asdict(Config()), 'tensorboard': False, 'log_every': max(1, total_steps // 20), **(base or {}), 'task': task, 'total_steps': total_steps})
     conds = ablation_conditions(param, values, cfg)
     run_sweep(Path(root)/task, cfg, conds, seeds, progress=progress, **sweep)
     df = load_runs(Path(root)/task)
@@ -101,7 +101,7 @@ def export_ablation(fig, table:pd.DataFrame, name:str, source:str='', out_dir=No
     fig_dir, tab_dir = (Path(out_dir)/'figures', Path(out_dir)/'tables') if out_dir else (None, None)
     return save_figure(fig, name, fig_dir, source=source) + [save_table(table, name, tab_dir, source=source)]
 
-# %% ../nbs/13_dashboard.ipynb #6a49b839
+# %% ../nbs/13_dashboard.ipynb #59789838
 def _status(msg:str, error:bool=False)->str: return f"<span style='color:{'#b00' if error else '#333'}'>{msg}</span>"
 
 class AblationDashboard:
@@ -127,25 +127,33 @@ class AblationDashboard:
         self.status, self.out = W.HTML(), W.Output()
         self.run_button.on_click(self.on_run); self.export_button.on_click(self.on_export)
         self.metric.observe(lambda change: self.report(), names='value')
-        self.df = self.fig = self.table = None; self.comparisons = []
-    def _say(self, msg, error=False): self.status.value = _status(msg, error)
+        self.df = self.fig = self.table = None; self.comparisons = []; self.message = ''
+    def _say(self, msg, error=False): self.message = msg; self.status.value = _status(msg, error) # `message`: the same, as plain text
     def widget(self):
         return W.VBox([W.HBox([self.task, self.param, self.values]), W.HBox([self.fixed, self.n_seeds, self.total_steps, self.metric]),
                        W.HBox([self.run_button, self.name, self.export_button]), self.status, self.out])
     def _ipython_display_(self): display(self.widget())
 
-# %% ../nbs/13_dashboard.ipynb #a5042266
+# %% ../nbs/13_dashboard.ipynb #e78a473e
+_EXPECTED = (ConfigError, CheckpointError, ValueError, SweepError, ImportError) # bad input: said in the status line
+
 @patch
 def on_run(self:AblationDashboard, _=None):
-    "Run button: train what is missing, then report."
+    "Run button: train what is missing, then report; an interrupt keeps every run's last checkpoint and is raised again."
     self.export_button.disabled = True
-    try:
-        vals, fixed = parse_values(self.param.value, self.values.value), parse_fixed(self.fixed.value)
-        self._say(f'training {len(vals)} conditions x {self.n_seeds.value} seeds ...')
-        with self.out:
-            self.df = run_ablation(self.root, self.task.value, self.param.value, vals, list(range(self.n_seeds.value)),
-                                   self.total_steps.value, {**self.base, **fixed}, progress=self.progress, **self.sweep)
-    except (ConfigError, CheckpointError, ValueError, SweepError, ImportError) as e: return self._say(f'error: {e}', error=True)
+    try: vals, fixed = parse_values(self.param.value, self.values.value), parse_fixed(self.fixed.value)
+    except _EXPECTED as e: return self._say(f'error: {e}', error=True)
+    self._say(f'training {len(vals)} conditions x {self.n_seeds.value} seeds ...')
+    caught = None
+    with self.out:
+        try: df = run_ablation(self.root, self.task.value, self.param.value, vals, list(range(self.n_seeds.value)),
+                               self.total_steps.value, {**self.base, **fixed}, progress=self.progress, **self.sweep)
+        except BaseException as e: caught = e # an Output would swallow it
+    if isinstance(caught, _EXPECTED): return self._say(f'error: {caught}', error=True)
+    if isinstance(caught, KeyboardInterrupt): self._say(f'interrupted: every run keeps its last checkpoint under {self.root}; press Run to resume', error=True)
+    elif caught is not None: self._say(f'failed: {type(caught).__name__}: {caught}', error=True)
+    if caught is not None: raise caught
+    self.df = df
     self.report()
 
 @patch
@@ -160,6 +168,7 @@ def report(self:AblationDashboard):
     with self.out:
         display(self.fig); display(self.table)
         for c in self.comparisons: print(c.verdict)
+    plt.close(self.fig) # shown once, in the widget: an open figure would be drawn again under the cell that ran this
     self._say(f"{self.task.value}: {', '.join(self.table.index)} ({self.metric.value})")
     self.export_button.disabled = False
 
@@ -171,7 +180,7 @@ def on_export(self:AblationDashboard, _=None):
     except (OSError, ValueError) as e: return self._say(f'error: {e}', error=True)
     self._say('wrote ' + ', '.join(str(p) for p in self.exported))
 
-# %% ../nbs/13_dashboard.ipynb #672532ca
+# %% ../nbs/13_dashboard.ipynb #64c62e76
 def load_probe(run, seed:int|None=None, steps:int=32, batch_size:int=128, n_components:tuple=(None, 4),
                rollout_seed:int=12345, device='auto')->dict:
     "Load a baby from `run`, roll it out, probe it: model, config, seed, rollout, activations, attention, probe table."
@@ -183,14 +192,18 @@ def load_probe(run, seed:int|None=None, steps:int=32, batch_size:int=128, n_comp
     return dict(model=model, config=cfg, seed=seed, rollout=roll, acts=acts, att=att, table=table)
 
 def probe_figure(p:dict, layer:str, variable:str, slot:int=0):
-    "Probe accuracy per layer, PCA of `layer` coloured by `variable`, attention maps of episode `slot`."
-    nb = len(p['att'])
-    fig, axes = paper_figure('full', height=2.3, ncols=2 + nb)
+    "Probe accuracy per layer and PCA of `layer` coloured by `variable` (top row), attention maps of episode `slot` (bottom row), sized for a screen."
+    n = max(2, len(p['att']))
+    with paper_style():
+        fig = plt.figure(figsize=(9, 6.6), constrained_layout=True)
+        gs = fig.add_gridspec(2, 2 * n)
+        axes = [fig.add_subplot(gs[0, :n]), fig.add_subplot(gs[0, n:])] + [fig.add_subplot(gs[1, 2 * i:2 * i + 2]) for i in range(len(p['att']))]
     plot_probes(p['table'], variable, ax=axes[0]); plot_pca(p['acts'], p['rollout'], layer, variable, ax=axes[1])
+    axes[0].tick_params(axis='x', labelrotation=30); axes[0].legend(fontsize=6, loc='upper center', bbox_to_anchor=(0.5, -0.25), ncol=3) # below the curves
     plot_attention(p['att'], p['rollout'], slot=slot, axes=axes[2:])
     return fig
 
-# %% ../nbs/13_dashboard.ipynb #cd084941
+# %% ../nbs/13_dashboard.ipynb #583d49ca
 class ProbingDashboard:
     "Widgets to pick a run, a seed, a layer, a variable and an episode; probes with controls, PCA and attention maps."
     def __init__(self, root='runs', # searched for runs with a checkpoint
@@ -203,7 +216,7 @@ class ProbingDashboard:
         self.layer, self.variable = W.Dropdown(description='layer'), W.Dropdown(description='variable')
         self.slot = W.BoundedIntText(value=0, min=0, max=batch_size - 1, description='episode slot')
         self.status, self.out = W.HTML(), W.Output()
-        self.probe = self.fig = None
+        self.probe = self.fig = None; self.message = ''
         self.load_button.on_click(self.on_load)
         for w in (self.layer, self.variable, self.slot): w.observe(lambda change: self.draw(), names='value')
     def on_load(self, _=None):
@@ -218,7 +231,7 @@ class ProbingDashboard:
         self.probe = p
         self.draw()
         self._say(f"{p['config'].task}, seed {self.seed.value}: {len(p['table'].variable.unique())} variables probed")
-    def _say(self, msg, error=False): self.status.value = _status(msg, error)
+    def _say(self, msg, error=False): self.message = msg; self.status.value = _status(msg, error)
     def draw(self):
         "Redraw for the chosen layer, variable and episode slot."
         if self.probe is None: return
@@ -227,6 +240,7 @@ class ProbingDashboard:
         self.summary = probe_summary(self.probe['table'][self.probe['table'].variable == self.variable.value])
         self.out.clear_output()
         with self.out: display(self.fig); display(self.summary)
+        plt.close(self.fig) # shown once, in the widget
     def widget(self):
         return W.VBox([W.HBox([self.run, self.seed, self.load_button]), W.HBox([self.layer, self.variable, self.slot]), self.status, self.out])
     def _ipython_display_(self): display(self.widget())

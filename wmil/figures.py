@@ -136,15 +136,16 @@ def mark_of(path)->tuple|None:
     else: return None
     return (m.group(1), m.group(2)) if m else None
 
-# %% ../nbs/11_figures.ipynb #c2a37570
+# %% ../nbs/11_figures.ipynb #96bc31cf
 def learning_curves(d:pd.DataFrame, # columns condition, seed, step, value (`wmil.runs.curves`)
                     ax=None, ylabel:str='', hue:str='condition', logx:bool=False,
                     n_boot:int=1000, seed:int=0, palette=None, legend:bool=True, hue_order:list|None=None):
-    "Mean over seeds per condition with 95% bootstrap bands over seeds."
+    "Mean over seeds per condition with 95% bootstrap bands over seeds; markers on every point when a curve has fewer than 3 (never a lone point drawn as a curve)."
     if ax is None: _, ax = paper_figure('column')
+    few = d.dropna(subset=['value']).groupby(hue).step.nunique().min() < 3 if len(d) else False
     with paper_style():
         sns.lineplot(d, x='step', y='value', hue=hue, units=None, estimator='mean', errorbar=('ci', 95), n_boot=n_boot,
-                     seed=seed, ax=ax, palette=palette, legend=legend, lw=1.2, hue_order=hue_order)
+                     seed=seed, ax=ax, palette=palette, legend=legend, lw=1.2, hue_order=hue_order, **({'marker': 'o'} if few else {}))
         if logx: ax.set_xscale('log')
         ax.set_xlabel('update' + (' (log scale)' if logx else '')); ax.set_ylabel(ylabel)
         if legend and ax.get_legend(): ax.legend(title=None)
