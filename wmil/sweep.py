@@ -154,7 +154,7 @@ def run_job(job:dict, # `asdict(Job)`
             Trainer(cfg, log_dir=run, progress=progress).fit(); action = 'trained' if status == 'absent' else 'restarted'
     return {'condition': job['condition'], 'run': str(run), 'seeds': cfg.seeds, 'action': action, 'host': host, 'seconds': round(time.perf_counter() - t0, 2)}
 
-# %% ../nbs/15_sweep.ipynb #9cf38f84
+# %% ../nbs/15_sweep.ipynb #053f5135
 def require_ray():
     "The `ray` module, or an ImportError that names the extra to install."
     try: import ray
@@ -168,11 +168,12 @@ def _failed(job:Job, e:BaseException)->dict:
 
 def _local(todo, root, threads, raise_errors, bar, progress):
     for job in todo:
-        try: yield run_job(asdict(job), str(root), threads, progress=progress)
+        try: r = run_job(asdict(job), str(root), threads, progress=progress)
         except Exception as e:
             if raise_errors: raise
-            yield _failed(job, e)
-        finally: bar.update(1)
+            r = _failed(job, e)
+        bar.update(1) # a job that ended (an interrupt ends none: the bar stays where it was)
+        yield r
 
 def _on_ray(todo, root, address, num_cpus, num_gpus, max_retries, bar):
     ray = require_ray()

@@ -1,0 +1,94 @@
+"""The dashboards as a person meets them: JupyterLab in headless Chromium, every action a click or typing in the page.
+
+Screenshots of each state go to tests/browser/screenshots/ (git-ignored) for a developer to look at."""
+import re, time
+from pathlib import Path
+from lab_page import SHOTS, open_notebook, menu, run_all, save, failed_cells, labelled, dashboard, shut_down
+
+def _status(d)->str: return d.locator('.widget-html').first.inner_text()
+
+def _wait_status(d, pattern:str, timeout:float):
+    t0 = time.time()
+    while not re.search(pattern, _status(d)):
+        if time.time() - t0 > timeout: raise AssertionError(f"status {_status(d)!r} never matched {pattern!r} within {timeout} s")
+        time.sleep(0.25)
+
+def test_ablation_dashboard(lab, browser):
+    rel = 'nbs/analysis/ablation_dashboard.ipynb'
+    page = open_notebook(browser, lab, rel)
+    run_all(page, timeout=300)
+    save(page, lab.root/rel)
+    assert failed_cells(lab.root/rel) == []
+    d = dashboard(page, 'Export')
+    d.screenshot(path=SHOTS/'ablation_1_after_run_all.png')
+
+    # a new ablation, set up in the widgets
+    labelled(d, 'dropdown', 'task').select_option('pattern_echo')
+    labelled(d, 'text', 'values').fill('0; 0.5')
+    for label, value in (('seeds', '2'), ('updates', '300')): labelled(d, 'inline-hbox', label).fill(value); labelled(d, 'inline-hbox', label).press('Enter')
+    d.locator('button.widget-button', has_text=re.compile('^Run$')).click()
+    d.locator('.widget-hprogress').first.wait_for(state='visible', timeout=60_000)
+    seen = []
+    t0 = time.time()
+    while not _status(d).startswith('pattern_echo:') and time.time() - t0 < 300:
+        seen.append(tuple(d.evaluate("el => [...el.querySelectorAll('.widget-hprogress .progress-bar')].map(b => b.style.width)")))
+        if len(seen) == 5: d.screenshot(path=SHOTS/'ablation_2_training.png')
+        time.sleep(0.2)
+    assert len(set(seen)) >= 2, f'the progress bars never moved: {seen}'
+    _wait_status(d, r'^pattern_echo: world_model_coef=0, world_model_coef=0\.5 \(charts/success_rate\)', 60)
+    out = d.locator('.widget-output')
+    assert out.locator('img').first.is_visible(), 'no learning-curve figure in the dashboard'
+    table = out.locator('table').first.inner_text()
+    assert re.search(r'\d\.\d{3} \[\d\.\d{3}, \d\.\d{3}\]', table), f'no interval in the table: {table!r}'
+    assert out.locator('img').count() == 1, 'the figure is shown more than once'
+    d.screenshot(path=SHOTS/'ablation_3_report.png')
+
+    # another metric redraws; Export writes the figure and the table
+    labelled(d, 'dropdown', 'metric').select_option('losses/world_model')
+    _wait_status(d, r'\(losses/world_model\)$', 60)
+    labelled(d, 'text', 'export as').fill('browser_test')
+    d.locator('button.widget-button', has_text=re.compile('^Export$')).click()
+    _wait_status(d, r'^wrote ', 60)
+    written = [Path(p) for p in _status(d).removeprefix('wrote ').split(', ')]
+    assert sorted(p.name for p in written) == ['browser_test.pdf', 'browser_test.png', 'browser_test.tex'] and all(p.exists() for p in written), written
+    d.screenshot(path=SHOTS/'ablation_4_exported.png')
+
+    # interrupted from the Kernel menu while it trains: the status says so, and Run works again
+    labelled(d, 'text', 'values').fill('0; 1')
+    labelled(d, 'text', 'with').fill('checkpoint_every: 100')
+    labelled(d, 'inline-hbox', 'updates').fill('3000'); labelled(d, 'inline-hbox', 'updates').press('Enter')
+    d.locator('button.widget-button', has_text=re.compile('^Run$')).click()
+    d.locator('.widget-hprogress').first.wait_for(state='visible', timeout=60_000)
+    time.sleep(2)
+    menu(page, 'Kernel', 'Interrupt Kernel')
+    _wait_status(d, r'^interrupted: every run keeps its last checkpoint', 60)
+    d.screenshot(path=SHOTS/'ablation_5_interrupted.png')
+    labelled(d, 'inline-hbox', 'updates').fill('300'); labelled(d, 'inline-hbox', 'updates').press('Enter')
+    labelled(d, 'text', 'with').fill('')
+    d.locator('button.widget-button', has_text=re.compile('^Run$')).click()
+    _wait_status(d, r'^pattern_echo: world_model_coef=0, world_model_coef=1 ', 300)
+    assert d.locator('.widget-output img').count() == 1
+    page.close(); shut_down(lab, rel)
+
+def test_probing_dashboard(lab, browser):
+    rel = 'nbs/analysis/probing.ipynb'
+    page = open_notebook(browser, lab, rel)
+    run_all(page, timeout=300)
+    save(page, lab.root/rel)
+    assert failed_cells(lab.root/rel) == []
+    d = dashboard(page, 'Load and probe')
+    d.screenshot(path=SHOTS/'probing_1_after_run_all.png')
+    labelled(d, 'inline-hbox', 'seed').fill('1'); labelled(d, 'inline-hbox', 'seed').press('Enter')
+    d.locator('button.widget-button', has_text=re.compile('^Load and probe$')).click()
+    _wait_status(d, r'seed 1: \d+ variables probed', 120)
+    src = lambda: d.evaluate("el => (el.querySelector('.widget-output img') || {}).src || ''")
+    for label, value in (('variable', 'action'), ('layer', 'block1')):
+        before, t0 = src(), time.time()
+        labelled(d, 'dropdown', label).select_option(value)
+        while src() in (before, ''):
+            assert time.time() - t0 < 60, f'the figure was not redrawn after choosing {label} {value}'
+            time.sleep(0.25)
+    assert d.locator('.widget-output img').count() == 1, 'the figure is shown more than once'
+    assert 'random init' in d.locator('.widget-output table').first.inner_text()
+    d.screenshot(path=SHOTS/'probing_2_action_block1.png')
+    page.close(); shut_down(lab, rel)
