@@ -142,7 +142,7 @@ class AblationDashboard:
                        W.HBox([self.run_button, self.name, self.export_button]), self.status, self.out])
     def _ipython_display_(self): display(self.widget())
 
-# %% ../nbs/13_dashboard.ipynb #e69c1be6
+# %% ../nbs/13_dashboard.ipynb #2b8d2ff1
 _EXPECTED = (ConfigError, CheckpointError, ValueError, SweepError, ImportError) # bad input: said in the status line
 
 @patch
@@ -151,13 +151,15 @@ def on_run(self:AblationDashboard, _=None):
     self.export_button.disabled = True
     try: vals, fixed = parse_values(self.param.value, self.values.value), parse_fixed(self.fixed.value)
     except _EXPECTED as e: return self._say(f'error: {e}', error=True)
-    self._say(f'training {len(vals)} conditions x {self.n_seeds.value} seeds ...')
+    self._say(f'training {len(vals)} conditions x {self.n_seeds.value} seeds: the notebook is busy until it ends '
+              '(Kernel > Interrupt stops it; every run keeps its last checkpoint)')
     self.out.clear_output() # the last report goes: the progress bars take its place
-    caught = None
+    caught, self.run_button.disabled = None, True
     with self.out:
         try: df = run_ablation(self.root, self.task.value, self.param.value, vals, list(range(self.n_seeds.value)),
                                self.total_steps.value, {**self.base, **fixed}, progress=self.progress, **self.sweep)
         except BaseException as e: caught = e # an Output would swallow it
+        finally: self.run_button.disabled = False
     if isinstance(caught, _EXPECTED): return self._say(f'error: {caught}', error=True)
     if isinstance(caught, KeyboardInterrupt): self._say(f'interrupted: every run keeps its last checkpoint under {self.root}; press Run to resume', error=True)
     elif caught is not None: self._say(f'failed: {type(caught).__name__}: {caught}', error=True)

@@ -1,7 +1,7 @@
 """A JupyterLab server and a headless Chromium for the browser tests.
 
-`lab` starts `jupyter lab` on 127.0.0.1 with a random port and token, serving a temporary copy of `nbs/` (and `settings.ini`, which the
-notebooks' last `nbdev_export` cell needs), and stops it. `browser` is Debian's Chromium driven by Playwright through `executable_path`
+`lab` starts `jupyter lab` on 127.0.0.1 with a random port and token, serving a temporary copy of `nbs/` (with `settings.ini`, which the
+notebooks' last `nbdev_export` cell needs, and `paper_drafts/`, which must come out unchanged), and stops it. `browser` is Debian's Chromium driven by Playwright through `executable_path`
 (Playwright's own browser download cannot work on these machines). Both skip, saying what is missing, where Chromium or Playwright
 is not installed; `.ci/run` installs them.
 """
@@ -9,7 +9,7 @@ import json, os, secrets, shutil, socket, subprocess, sys, time, urllib.request
 from pathlib import Path
 from types import SimpleNamespace
 import pytest
-from lab_page import SHOTS
+from lab_page import SHOTS, digest
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which('chromium') or shutil.which('chromium-browser')
@@ -29,6 +29,9 @@ def lab(tmp_path_factory):
     work = tmp_path_factory.mktemp('lab')
     shutil.copytree(ROOT/'nbs', work/'nbs', ignore=shutil.ignore_patterns('.ipynb_checkpoints', 'runs'))
     shutil.copy(ROOT/'settings.ini', work/'settings.ini')
+    # the paper draft and its stored results (without checkpoints): a notebook that wrote into them would show in `paper_changes`
+    shutil.copytree(ROOT/'paper_drafts', work/'paper_drafts', ignore=shutil.ignore_patterns('*.pt', 'tensorboard', '.*'))
+    paper = digest(work/'paper_drafts')
     port, token = _free_port(), secrets.token_hex(16)
     env = {k: v for k, v in os.environ.items() if k not in ('WMIL_FULL', 'WMIL_WRITE_PAPER')} # the notebooks' default, short mode
     env.update(OMP_NUM_THREADS='1', JUPYTER_CONFIG_DIR=str(work/'.jupyter'), JUPYTERLAB_SETTINGS_DIR=str(work/'.lab-settings'),
@@ -48,7 +51,7 @@ def lab(tmp_path_factory):
                 with urllib.request.urlopen(f'{url}/api/status?token={token}', timeout=2) as r: json.load(r); break
             except OSError: time.sleep(0.2)
         else: raise RuntimeError(f"jupyter lab did not answer on {url} within 120 s:\n{(work/'lab.log').read_text()[-3000:]}")
-        yield SimpleNamespace(url=url, token=token, root=work, log=work/'lab.log')
+        yield SimpleNamespace(url=url, token=token, root=work, log=work/'lab.log', paper=paper)
     finally:
         proc.terminate()
         try: proc.wait(30)

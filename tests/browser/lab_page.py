@@ -1,13 +1,15 @@
 "What a person does in JupyterLab, through the page: open a notebook, use the menus, run everything, save, read what the cells showed."
-import json, re, time
+import itertools, json, re, time
 from pathlib import Path
 
 SHOTS = Path(__file__).parent/'screenshots' # git-ignored test artefacts
 
+_WORKSPACES = (f'test{i}' for i in itertools.count())
+
 def open_notebook(browser, lab, rel:str, timeout:float=120):
     "A new page with notebook `rel` (relative to the served folder) open and its kernel idle."
     page = browser.new_page(viewport={'width': 1400, 'height': 1000})
-    page.goto(f'{lab.url}/lab/tree/{rel}?token={lab.token}')
+    page.goto(f'{lab.url}/lab/workspaces/{next(_WORKSPACES)}/tree/{rel}?token={lab.token}&reset') # a fresh workspace: only this notebook open
     page.wait_for_selector('.jp-Notebook .jp-Cell', timeout=timeout * 1000)
     dialog = page.locator('.jp-Dialog', has_text='Select Kernel')
     try: dialog.wait_for(state='visible', timeout=5_000) # a fresh JupyterLab may ask which kernel to start: the notebook's own
@@ -70,6 +72,16 @@ def dashboard(page, button:str):
         shown = next((t[:200] for t in text if 'VBox(children' in t), None)
         raise AssertionError(f"the dashboard did not render as a widget{': the page shows its text repr ' + repr(shown) if shown else ''}") from None
     return d
+
+def digest(folder:Path)->dict:
+    "Every file under `folder`: its path -> a hash of its bytes."
+    import hashlib
+    return {p.relative_to(folder).as_posix(): hashlib.sha1(p.read_bytes()).hexdigest() for p in sorted(folder.rglob('*')) if p.is_file()}
+
+def paper_changes(lab)->list:
+    "Files of the served copy of `paper_drafts/` that were added, removed or changed since the server started."
+    now, then = digest(lab.root/'paper_drafts'), lab.paper
+    return sorted(k for k in now.keys() | then.keys() if now.get(k) != then.get(k))
 
 def shut_down(lab, rel:str):
     "Stop the kernel of notebook `rel` through the server's REST API (cleanup after a test, so that idle kernels do not pile up)."

@@ -3,14 +3,16 @@
 Screenshots of each state go to tests/browser/screenshots/ (git-ignored) for a developer to look at."""
 import re, time
 from pathlib import Path
-from lab_page import SHOTS, open_notebook, menu, run_all, save, failed_cells, labelled, dashboard, shut_down
+from lab_page import SHOTS, open_notebook, menu, run_all, save, failed_cells, labelled, dashboard, shut_down, paper_changes
 
 def _status(d)->str: return d.locator('.widget-html').first.inner_text()
 
 def _wait_status(d, pattern:str, timeout:float):
     t0 = time.time()
     while not re.search(pattern, _status(d)):
-        if time.time() - t0 > timeout: raise AssertionError(f"status {_status(d)!r} never matched {pattern!r} within {timeout} s")
+        if time.time() - t0 > timeout:
+            SHOTS.mkdir(exist_ok=True); d.page.screenshot(path=SHOTS/'status_timed_out.png')
+            raise AssertionError(f"status {_status(d)!r} never matched {pattern!r} within {timeout} s")
         time.sleep(0.25)
 
 def test_ablation_dashboard(lab, browser):
@@ -22,26 +24,36 @@ def test_ablation_dashboard(lab, browser):
     d = dashboard(page, 'Export')
     d.screenshot(path=SHOTS/'ablation_1_after_run_all.png')
 
-    # a new ablation, set up in the widgets
+    # a long run, set up in the widgets, started, watched and stopped with the toolbar's interrupt button
     labelled(d, 'dropdown', 'task').select_option('pattern_echo')
-    labelled(d, 'text', 'values').fill('0; 0.5')
-    for label, value in (('seeds', '2'), ('updates', '300')): labelled(d, 'inline-hbox', label).fill(value); labelled(d, 'inline-hbox', label).press('Enter')
+    labelled(d, 'text', 'with').fill('checkpoint_every: 100')
+    for label, value in (('seeds', '2'), ('updates', '3000')): labelled(d, 'inline-hbox', label).fill(value); labelled(d, 'inline-hbox', label).press('Enter')
     d.locator('button.widget-button', has_text=re.compile('^Run$')).click()
     d.locator('.widget-hprogress').first.wait_for(state='visible', timeout=60_000)
+    assert 'the notebook is busy until it ends' in _status(d) and d.locator('button.widget-button', has_text=re.compile('^Run$')).is_disabled()
     seen = []
-    t0 = time.time()
-    while not _status(d).startswith('pattern_echo:') and time.time() - t0 < 300:
+    for _ in range(15):
         seen.append(tuple(d.evaluate("el => [...el.querySelectorAll('.widget-hprogress .progress-bar')].map(b => b.style.width)")))
-        if len(seen) == 5: d.screenshot(path=SHOTS/'ablation_2_training.png')
         time.sleep(0.2)
     assert len(set(seen)) >= 2, f'the progress bars never moved: {seen}'
-    _wait_status(d, r'^pattern_echo: world_model_coef=0, world_model_coef=0\.5 \(charts/success_rate\)', 60)
+    d.screenshot(path=SHOTS/'ablation_2_training.png')
+    page.locator('.jp-NotebookPanel-toolbar [title="Interrupt the kernel"]').first.click()
+    _wait_status(d, r'^interrupted: every run keeps its last checkpoint', 60)
+    assert not d.locator('button.widget-button', has_text=re.compile('^Run$')).is_disabled()
+    d.screenshot(path=SHOTS/'ablation_3_interrupted.png')
+
+    # usable after it: a shorter ablation runs and reports
+    labelled(d, 'text', 'with').fill('')
+    labelled(d, 'text', 'values').fill('0; 0.5')
+    labelled(d, 'inline-hbox', 'updates').fill('300'); labelled(d, 'inline-hbox', 'updates').press('Enter')
+    d.locator('button.widget-button', has_text=re.compile('^Run$')).click()
+    _wait_status(d, r'^pattern_echo: world_model_coef=0, world_model_coef=0\.5 \(charts/success_rate\)', 300)
     out = d.locator('.widget-output')
     assert out.locator('img').first.is_visible(), 'no learning-curve figure in the dashboard'
+    assert out.locator('img').count() == 1, 'the figure is shown more than once'
     table = out.locator('table').first.inner_text()
     assert re.search(r'\d\.\d{3} \[\d\.\d{3}, \d\.\d{3}\]', table), f'no interval in the table: {table!r}'
-    assert out.locator('img').count() == 1, 'the figure is shown more than once'
-    d.screenshot(path=SHOTS/'ablation_3_report.png')
+    d.screenshot(path=SHOTS/'ablation_4_report.png')
 
     # another metric redraws; Export writes the figure and the table
     labelled(d, 'dropdown', 'metric').select_option('losses/world_model')
@@ -51,23 +63,8 @@ def test_ablation_dashboard(lab, browser):
     _wait_status(d, r'^wrote ', 60)
     written = [Path(p) for p in _status(d).removeprefix('wrote ').split(', ')]
     assert sorted(p.name for p in written) == ['browser_test.pdf', 'browser_test.png', 'browser_test.tex'] and all(p.exists() for p in written), written
-    d.screenshot(path=SHOTS/'ablation_4_exported.png')
-
-    # interrupted from the Kernel menu while it trains: the status says so, and Run works again
-    labelled(d, 'text', 'values').fill('0; 1')
-    labelled(d, 'text', 'with').fill('checkpoint_every: 100')
-    labelled(d, 'inline-hbox', 'updates').fill('3000'); labelled(d, 'inline-hbox', 'updates').press('Enter')
-    d.locator('button.widget-button', has_text=re.compile('^Run$')).click()
-    d.locator('.widget-hprogress').first.wait_for(state='visible', timeout=60_000)
-    time.sleep(2)
-    menu(page, 'Kernel', 'Interrupt Kernel')
-    _wait_status(d, r'^interrupted: every run keeps its last checkpoint', 60)
-    d.screenshot(path=SHOTS/'ablation_5_interrupted.png')
-    labelled(d, 'inline-hbox', 'updates').fill('300'); labelled(d, 'inline-hbox', 'updates').press('Enter')
-    labelled(d, 'text', 'with').fill('')
-    d.locator('button.widget-button', has_text=re.compile('^Run$')).click()
-    _wait_status(d, r'^pattern_echo: world_model_coef=0, world_model_coef=1 ', 300)
-    assert d.locator('.widget-output img').count() == 1
+    d.screenshot(path=SHOTS/'ablation_5_exported.png')
+    assert paper_changes(lab) == [] # the short version exports into a scratch folder
     page.close(); shut_down(lab, rel)
 
 def test_probing_dashboard(lab, browser):
@@ -91,4 +88,5 @@ def test_probing_dashboard(lab, browser):
     assert d.locator('.widget-output img').count() == 1, 'the figure is shown more than once'
     assert 'random init' in d.locator('.widget-output table').first.inner_text()
     d.screenshot(path=SHOTS/'probing_2_action_block1.png')
+    assert paper_changes(lab) == []
     page.close(); shut_down(lab, rel)
