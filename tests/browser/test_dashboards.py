@@ -3,6 +3,7 @@
 Screenshots of each state go to tests/browser/screenshots/ (git-ignored) for a developer to look at."""
 import re, time
 from pathlib import Path
+from lab_fixtures import lab, browser # noqa: F401 (pytest fixtures)
 from lab_page import SHOTS, open_notebook, menu, run_all, save, failed_cells, labelled, dashboard, shut_down, paper_changes
 
 def _status(d)->str: return d.locator('.widget-html').first.inner_text()

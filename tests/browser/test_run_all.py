@@ -3,6 +3,7 @@ output, and leaves `paper_drafts/` as it was; the failures name the notebook, th
 (one kernel per core)."""
 import time
 from pathlib import Path
+from lab_fixtures import lab, browser # noqa: F401 (pytest fixtures)
 from lab_page import SHOTS, open_notebook, menu, save, failed_cells, shut_down, paper_changes, _PROMPTS
 
 ROOT = Path(__file__).resolve().parents[2]

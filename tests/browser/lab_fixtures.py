@@ -1,4 +1,5 @@
-"""A JupyterLab server and a headless Chromium for the browser tests.
+"""A JupyterLab server and a headless Chromium for the browser tests (imported by the test modules: a second `conftest.py` would
+shadow `tests/conftest.py` for the tests that import it by name).
 
 `lab` starts `jupyter lab` on 127.0.0.1 with a random port and token, serving a temporary copy of `nbs/` (with `settings.ini`, which the
 notebooks' last `nbdev_export` cell needs, and `paper_drafts/`, which must come out unchanged), and stops it. `browser` is Debian's Chromium driven by Playwright through `executable_path`
