@@ -1,10 +1,10 @@
-"""The dashboards as a person meets them: JupyterLab in headless Chromium, every action a click or typing in the page.
+"""The notebooks and dashboards as a person meets them: JupyterLab in headless Chromium, every action a click or typing in the page.
 
 Screenshots of each state go to tests/browser/screenshots/ (git-ignored) for a developer to look at."""
 import re, time
 from pathlib import Path
 from lab_fixtures import lab, browser # noqa: F401 (pytest fixtures)
-from lab_page import SHOTS, open_notebook, menu, run_all, save, failed_cells, labelled, dashboard, shut_down, paper_changes
+from lab_page import SHOTS, open_notebook, menu, run_all, save, failed_cells, labelled, dashboard, shut_down, paper_changes, _PROMPTS
 
 def _status(d)->str: return d.locator('.widget-html').first.inner_text()
 
@@ -91,3 +91,34 @@ def test_probing_dashboard(lab, browser):
     d.screenshot(path=SHOTS/'probing_2_action_block1.png')
     assert paper_changes(lab) == []
     page.close(); shut_down(lab, rel)
+
+# Every numbered notebook with Run All (one module with the dashboard tests, so that the session's server and browser are one)
+ROOT = Path(__file__).resolve().parents[2]
+NUMBERED = sorted(p.name for p in (ROOT/'nbs').glob('[0-9][0-9]*.ipynb'))
+
+def _done(page)->bool:
+    return page.evaluate(f"""() => {_PROMPTS}.some(t => /\\[\\d+\\]/.test(t)) && !{_PROMPTS}.some(t => t.includes('*')) &&
+                                   document.querySelector('.jp-Notebook-ExecutionIndicator').dataset.status === 'idle'""")
+
+def test_every_numbered_notebook_runs_in_the_browser(lab, browser, parallel:int=2, timeout:float=420):
+    "Run > Run All Cells on every numbered notebook, two at a time (a kernel per core): no error output, `paper_drafts/` unchanged; failures name notebook, cell and error."
+    todo, running, failures, took = list(NUMBERED), {}, {}, {}
+    while todo or running:
+        while todo and len(running) < parallel:
+            name = todo.pop(0)
+            page = open_notebook(browser, lab, f'nbs/{name}')
+            menu(page, 'Run', 'Run All Cells')
+            running[name] = (page, time.time())
+        time.sleep(1)
+        for name, (page, t0) in list(running.items()):
+            late = time.time() - t0 > timeout
+            if not (late or (time.time() - t0 > 3 and _done(page))): continue
+            if late: page.screenshot(path=SHOTS/f'run_all_{name}.png'); failures[name] = [f'still running after {timeout} s']
+            else:
+                save(page, lab.root/'nbs'/name)
+                bad = failed_cells(lab.root/'nbs'/name)
+                if bad: page.screenshot(path=SHOTS/f'run_all_{name}.png'); failures[name] = [f'cell {i} ({first!r}): {why}' for i, first, why in bad]
+            page.close(); shut_down(lab, f'nbs/{name}'); del running[name]; took[name] = round(time.time() - t0)
+    print('seconds per notebook:', took)
+    assert paper_changes(lab) == [], 'Run All changed paper_drafts/'
+    assert not failures, 'notebooks with errors in the browser:\n' + '\n'.join(f'{n}: ' + '; '.join(f) for n, f in failures.items())
