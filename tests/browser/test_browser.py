@@ -16,14 +16,19 @@ def _wait_status(d, pattern:str, timeout:float):
             raise AssertionError(f"status {_status(d)!r} never matched {pattern!r} within {timeout} s")
         time.sleep(0.25)
 
-def test_ablation_dashboard(lab, browser):
-    rel = 'nbs/analysis/ablation_dashboard.ipynb'
+def _run_all_then_dashboard(lab, browser, rel:str, button:str, shot:str):
+    "Open `rel`, Run All, save it, check no cell failed; the dashboard (the widget with `button`) and its screenshot `shot`."
     page = open_notebook(browser, lab, rel)
     run_all(page, timeout=300)
     save(page, lab.root/rel)
     assert failed_cells(lab.root/rel) == []
-    d = dashboard(page, 'Export')
-    d.screenshot(path=SHOTS/'ablation_1_after_run_all.png')
+    d = dashboard(page, button)
+    d.screenshot(path=SHOTS/shot)
+    return page, d
+
+def test_ablation_dashboard(lab, browser):
+    rel = 'nbs/analysis/ablation_dashboard.ipynb'
+    page, d = _run_all_then_dashboard(lab, browser, rel, 'Export', 'ablation_1_after_run_all.png')
 
     # a long run, set up in the widgets, started, watched and stopped with the toolbar's interrupt button
     labelled(d, 'dropdown', 'task').select_option('pattern_echo')
@@ -70,12 +75,7 @@ def test_ablation_dashboard(lab, browser):
 
 def test_probing_dashboard(lab, browser):
     rel = 'nbs/analysis/probing.ipynb'
-    page = open_notebook(browser, lab, rel)
-    run_all(page, timeout=300)
-    save(page, lab.root/rel)
-    assert failed_cells(lab.root/rel) == []
-    d = dashboard(page, 'Load and probe')
-    d.screenshot(path=SHOTS/'probing_1_after_run_all.png')
+    page, d = _run_all_then_dashboard(lab, browser, rel, 'Load and probe', 'probing_1_after_run_all.png')
     labelled(d, 'inline-hbox', 'seed').fill('1'); labelled(d, 'inline-hbox', 'seed').press('Enter')
     d.locator('button.widget-button', has_text=re.compile('^Load and probe$')).click()
     _wait_status(d, r'seed 1: \d+ variables probed', 120)
