@@ -118,6 +118,8 @@ def _gguf_read_once():
         for (m, k), f in saved.items(): setattr(m, k, f)
 
 # %% ../nbs/02a_llm_parent.ipynb #519e3cf5
+_LOADED = {} # (model file, device) -> (tokenizer, model): each model is read once per process (about 20 s for the bundled one)
+
 class LocalLM:
     "A causal LM run in-process with `transformers`; answers are scored by log-likelihood, never generated."
     backend = 'local'
@@ -132,10 +134,14 @@ class LocalLM:
         if path.suffix == '.gguf': _need('gguf')
         kw, folder = ({'gguf_file': path.name}, path.parent) if path.suffix == '.gguf' else ({}, path)
         tf.logging.set_verbosity_error(); tf.logging.disable_progress_bar()
-        with _gguf_read_once():
-            self.tok = tf.AutoTokenizer.from_pretrained(folder, **kw)
-            self.lm = tf.AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32, **kw).to(device).eval()
-        if self.tok.pad_token is None: self.tok.pad_token = self.tok.eos_token
+        key = (str(path.resolve()), str(device), path.stat().st_mtime_ns)
+        if key not in _LOADED: # the model is only read (no_grad, eval), so every LocalLM of one file can share it
+            with _gguf_read_once():
+                tok = tf.AutoTokenizer.from_pretrained(folder, **kw)
+                lm = tf.AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32, **kw).to(device).eval()
+            if tok.pad_token is None: tok.pad_token = tok.eos_token
+            _LOADED[key] = tok, lm
+        self.tok, self.lm = _LOADED[key]
         self.model, self.device, self.batch_size = path.name, device, batch_size
         self.decoding = {'scoring': 'next-token log-likelihood', 'dtype': 'float32'}
 
