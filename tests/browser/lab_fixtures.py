@@ -54,6 +54,11 @@ def lab(tmp_path_factory):
         else: raise RuntimeError(f"jupyter lab did not answer on {url} within 120 s:\n{(work/'lab.log').read_text()[-3000:]}")
         yield SimpleNamespace(url=url, token=token, root=work, log=work/'lab.log', paper=paper)
     finally:
+        try: # every kernel a test started, also when the test failed before its own shut_down
+            with urllib.request.urlopen(f'{url}/api/kernels?token={token}', timeout=10) as r: kernels = json.load(r)
+            for k in kernels:
+                urllib.request.urlopen(urllib.request.Request(f"{url}/api/kernels/{k['id']}?token={token}", method='DELETE'), timeout=30).close()
+        except OSError: pass # the server is gone already: its kernels went with it
         proc.terminate()
         try: proc.wait(30)
         except subprocess.TimeoutExpired: proc.kill(); proc.wait()

@@ -1,17 +1,21 @@
-"""The notebooks and dashboards as a person meets them: JupyterLab in headless Chromium, every action a click or typing in the page.
+"""The dashboards as a person meets them: JupyterLab in headless Chromium, every action a click or typing in the page.
+
+Only what a browser can show is tested here (widgets render, buttons and the interrupt work, Run All in the default mode leaves
+`paper_drafts/` unchanged); every notebook's cells and numbers are checked once, by tests/test_notebook_outputs.py. Waits poll
+for a state of the page with a generous limit, so a loaded machine is slower, never failed.
 
 Screenshots of each state go to tests/browser/screenshots/ (git-ignored) for a developer to look at."""
 import re, time
 from pathlib import Path
 from lab_fixtures import lab, browser # noqa: F401 (pytest fixtures)
-from lab_page import SHOTS, open_notebook, menu, run_all, save, failed_cells, labelled, dashboard, shut_down, paper_changes, _PROMPTS
+from lab_page import SHOTS, open_notebook, run_all, save, failed_cells, labelled, dashboard, shut_down, paper_changes
 
 def _status(d)->str: return d.locator('.widget-html').first.inner_text()
 
 def _wait_status(d, pattern:str, timeout:float):
-    t0 = time.time()
+    t0 = time.monotonic()
     while not re.search(pattern, _status(d)):
-        if time.time() - t0 > timeout:
+        if time.monotonic() - t0 > timeout:
             SHOTS.mkdir(exist_ok=True); d.page.screenshot(path=SHOTS/'status_timed_out.png')
             raise AssertionError(f"status {_status(d)!r} never matched {pattern!r} within {timeout} s")
         time.sleep(0.25)
@@ -37,14 +41,14 @@ def test_ablation_dashboard(lab, browser):
     d.locator('button.widget-button', has_text=re.compile('^Run$')).click()
     d.locator('.widget-hprogress').first.wait_for(state='visible', timeout=60_000)
     assert 'the notebook is busy until it ends' in _status(d) and d.locator('button.widget-button', has_text=re.compile('^Run$')).is_disabled()
-    seen = []
-    for _ in range(15):
-        seen.append(tuple(d.evaluate("el => [...el.querySelectorAll('.widget-hprogress .progress-bar')].map(b => b.style.width)")))
+    widths = lambda: tuple(d.evaluate("el => [...el.querySelectorAll('.widget-hprogress .progress-bar')].map(b => b.style.width)"))
+    first, t0 = widths(), time.monotonic()
+    while widths() == first:
+        assert time.monotonic() - t0 < 180, f'the progress bars never moved in 180 s: {first}'
         time.sleep(0.2)
-    assert len(set(seen)) >= 2, f'the progress bars never moved: {seen}'
     d.screenshot(path=SHOTS/'ablation_2_training.png')
     page.locator('.jp-NotebookPanel-toolbar [title="Interrupt the kernel"]').first.click()
-    _wait_status(d, r'^interrupted: every run keeps its last checkpoint', 60)
+    _wait_status(d, r'^interrupted: every run keeps its last checkpoint', 180)
     assert not d.locator('button.widget-button', has_text=re.compile('^Run$')).is_disabled()
     d.screenshot(path=SHOTS/'ablation_3_interrupted.png')
 
@@ -53,7 +57,7 @@ def test_ablation_dashboard(lab, browser):
     labelled(d, 'text', 'values').fill('0; 0.5')
     labelled(d, 'inline-hbox', 'updates').fill('300'); labelled(d, 'inline-hbox', 'updates').press('Enter')
     d.locator('button.widget-button', has_text=re.compile('^Run$')).click()
-    _wait_status(d, r'^pattern_echo: world_model_coef=0, world_model_coef=0\.5 \(charts/success_rate\)', 300)
+    _wait_status(d, r'^pattern_echo: world_model_coef=0, world_model_coef=0\.5 \(charts/success_rate\)', 600)
     out = d.locator('.widget-output')
     assert out.locator('img').first.is_visible(), 'no learning-curve figure in the dashboard'
     assert out.locator('img').count() == 1, 'the figure is shown more than once'
@@ -63,10 +67,10 @@ def test_ablation_dashboard(lab, browser):
 
     # another metric redraws; Export writes the figure and the table
     labelled(d, 'dropdown', 'metric').select_option('losses/world_model')
-    _wait_status(d, r'\(losses/world_model\)$', 60)
+    _wait_status(d, r'\(losses/world_model\)$', 180)
     labelled(d, 'text', 'export as').fill('browser_test')
     d.locator('button.widget-button', has_text=re.compile('^Export$')).click()
-    _wait_status(d, r'^wrote ', 60)
+    _wait_status(d, r'^wrote ', 180)
     written = [Path(p) for p in _status(d).removeprefix('wrote ').split(', ')]
     assert sorted(p.name for p in written) == ['browser_test.pdf', 'browser_test.png', 'browser_test.tex'] and all(p.exists() for p in written), written
     d.screenshot(path=SHOTS/'ablation_5_exported.png')
@@ -78,47 +82,16 @@ def test_probing_dashboard(lab, browser):
     page, d = _run_all_then_dashboard(lab, browser, rel, 'Load and probe', 'probing_1_after_run_all.png')
     labelled(d, 'inline-hbox', 'seed').fill('1'); labelled(d, 'inline-hbox', 'seed').press('Enter')
     d.locator('button.widget-button', has_text=re.compile('^Load and probe$')).click()
-    _wait_status(d, r'seed 1: \d+ variables probed', 120)
+    _wait_status(d, r'seed 1: \d+ variables probed', 300)
     src = lambda: d.evaluate("el => (el.querySelector('.widget-output img') || {}).src || ''")
     for label, value in (('variable', 'action'), ('layer', 'block1')):
-        before, t0 = src(), time.time()
+        before, t0 = src(), time.monotonic()
         labelled(d, 'dropdown', label).select_option(value)
         while src() in (before, ''):
-            assert time.time() - t0 < 60, f'the figure was not redrawn after choosing {label} {value}'
+            assert time.monotonic() - t0 < 180, f'the figure was not redrawn after choosing {label} {value}'
             time.sleep(0.25)
     assert d.locator('.widget-output img').count() == 1, 'the figure is shown more than once'
     assert 'random init' in d.locator('.widget-output table').first.inner_text()
     d.screenshot(path=SHOTS/'probing_2_action_block1.png')
     assert paper_changes(lab) == []
     page.close(); shut_down(lab, rel)
-
-# Every numbered notebook with Run All (one module with the dashboard tests, so that the session's server and browser are one)
-ROOT = Path(__file__).resolve().parents[2]
-NUMBERED = sorted(p.name for p in (ROOT/'nbs').glob('[0-9][0-9]*.ipynb'))
-
-def _done(page)->bool:
-    return page.evaluate(f"""() => {_PROMPTS}.some(t => /\\[\\d+\\]/.test(t)) && !{_PROMPTS}.some(t => t.includes('*')) &&
-                                   document.querySelector('.jp-Notebook-ExecutionIndicator').dataset.status === 'idle'""")
-
-def test_every_numbered_notebook_runs_in_the_browser(lab, browser, parallel:int=2, timeout:float=420):
-    "Run > Run All Cells on every numbered notebook, two at a time (a kernel per core): no error output, `paper_drafts/` unchanged; failures name notebook, cell and error."
-    todo, running, failures, took = list(NUMBERED), {}, {}, {}
-    while todo or running:
-        while todo and len(running) < parallel:
-            name = todo.pop(0)
-            page = open_notebook(browser, lab, f'nbs/{name}')
-            menu(page, 'Run', 'Run All Cells')
-            running[name] = (page, time.time())
-        time.sleep(1)
-        for name, (page, t0) in list(running.items()):
-            late = time.time() - t0 > timeout
-            if not (late or (time.time() - t0 > 3 and _done(page))): continue
-            if late: page.screenshot(path=SHOTS/f'run_all_{name}.png'); failures[name] = [f'still running after {timeout} s']
-            else:
-                save(page, lab.root/'nbs'/name)
-                bad = failed_cells(lab.root/'nbs'/name)
-                if bad: page.screenshot(path=SHOTS/f'run_all_{name}.png'); failures[name] = [f'cell {i} ({first!r}): {why}' for i, first, why in bad]
-            page.close(); shut_down(lab, f'nbs/{name}'); del running[name]; took[name] = round(time.time() - t0)
-    print('seconds per notebook:', took)
-    assert paper_changes(lab) == [], 'Run All changed paper_drafts/'
-    assert not failures, 'notebooks with errors in the browser:\n' + '\n'.join(f'{n}: ' + '; '.join(f) for n, f in failures.items())
