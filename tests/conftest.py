@@ -1,4 +1,8 @@
-"""Shared helpers for the tests outside notebooks. Long target runs are marked `slow` and skipped unless `--runslow`."""
+"""Shared helpers for the tests outside notebooks. Long target runs are marked `slow` and skipped unless `--runslow`.
+
+Every test is also marked by what it needs, from where it lives, so that a tier can be chosen with `-m`: `notebook` (a notebook
+executed and its stored outputs checked), `browser` (JupyterLab in Chromium), `server` (a llama.cpp server or a Ray cluster).
+Every test has a timeout (pytest-timeout): `DEFAULT_TIMEOUT` seconds unless it sets its own with `@pytest.mark.timeout`."""
 import json, os, subprocess, sys
 from pathlib import Path
 import pytest
@@ -8,14 +12,27 @@ ROOT = Path(__file__).resolve().parents[1]
 def pytest_addoption(parser):
     parser.addoption('--runslow', action='store_true', help='also run the long target checks (minutes each)')
 
+TIERS = {'notebook': 'a notebook executed and its stored outputs checked (tests/test_notebook_outputs.py)',
+         'browser': 'JupyterLab driven in headless Chromium (tests/browser/)',
+         'server': 'starts a llama.cpp server or a Ray cluster (tests/test_llm_parent.py, tests/test_sweep_ray.py)'}
+DEFAULT_TIMEOUT = {'browser': 1500, 'notebook': 900}.get # seconds; any other test: 600
+
+def tier(path:Path)->str|None:
+    "The tier of a test module, from where it lives."
+    if 'browser' in path.parts: return 'browser'
+    return {'test_notebook_outputs.py': 'notebook', 'test_llm_parent.py': 'server', 'test_sweep_ray.py': 'server'}.get(path.name)
+
 def pytest_configure(config):
     config.addinivalue_line('markers', 'slow: a long training run checking an issue target; skipped unless --runslow')
+    for name, what in TIERS.items(): config.addinivalue_line('markers', f'{name}: {what}')
 
 def pytest_collection_modifyitems(config, items):
-    if config.getoption('--runslow'): return
     skip = pytest.mark.skip(reason='long run: use --runslow')
     for item in items:
-        if 'slow' in item.keywords: item.add_marker(skip)
+        t = tier(Path(item.fspath))
+        if t: item.add_marker(getattr(pytest.mark, t))
+        if item.get_closest_marker('timeout') is None: item.add_marker(pytest.mark.timeout(DEFAULT_TIMEOUT(t, 600)))
+        if 'slow' in item.keywords and not config.getoption('--runslow'): item.add_marker(skip)
 
 def wmil_train(*args, cwd=None, timeout=1800):
     "Run `wmil-train` in a fresh interpreter (exactly what the console script runs); return the CompletedProcess."
