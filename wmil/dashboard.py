@@ -130,7 +130,8 @@ class AblationDashboard:
         self.total_steps = W.BoundedIntText(value=total_steps, min=1, max=10**7, description='updates')
         self.metric = W.Dropdown(options=['charts/success_rate', 'charts/episode_success_rate', 'losses/world_model', 'charts/entropy'],
                                  value='charts/success_rate', description='metric')
-        self.name = W.Text(value='ablation', description='export as')
+        self.name = W.Text(value=f'ablation_{task}_{param}', description='export as')
+        self._auto_name = self.name.value # the name follows the task and field reported until another is typed
         self.run_button, self.export_button = W.Button(description='Run', button_style='primary'), W.Button(description='Export', disabled=True)
         self.status, self.out = W.HTML(), W.Output()
         self.run_button.on_click(self.on_run); self.export_button.on_click(self.on_export)
@@ -181,6 +182,7 @@ def report(self:AblationDashboard):
         display(self.fig); display(self.table)
         for c in self.comparisons: print(c.verdict)
     plt.close(self.fig) # shown once, in the widget: an open figure would be drawn again under the cell that ran this
+    if self.name.value == self._auto_name: self.name.value = self._auto_name = f'ablation_{self.task.value}_{self.param.value}'
     self._say(f"{self.task.value}: {', '.join(self.table.index)} ({self.metric.value})")
     self.export_button.disabled = False
 

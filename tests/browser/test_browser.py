@@ -52,12 +52,14 @@ def test_ablation_dashboard(lab, browser):
     assert not d.locator('button.widget-button', has_text=re.compile('^Run$')).is_disabled()
     d.screenshot(path=SHOTS/'ablation_3_interrupted.png')
 
-    # usable after it: a shorter ablation runs and reports
+    # usable after it: a shorter ablation of another field runs and reports
     labelled(d, 'text', 'with').fill('')
-    labelled(d, 'text', 'values').fill('0; 0.5')
+    labelled(d, 'dropdown', 'vary').select_option('entropy_coef')
+    labelled(d, 'text', 'values').fill('0; 0.05')
     labelled(d, 'inline-hbox', 'updates').fill('300'); labelled(d, 'inline-hbox', 'updates').press('Enter')
     d.locator('button.widget-button', has_text=re.compile('^Run$')).click()
-    _wait_status(d, r'^pattern_echo: world_model_coef=0, world_model_coef=0\.5 \(charts/success_rate\)', 600)
+    _wait_status(d, r'^pattern_echo: entropy_coef=0, entropy_coef=0\.05 \(charts/success_rate\)', 600)
+    assert labelled(d, 'text', 'export as').input_value() == 'ablation_pattern_echo_entropy_coef' # the export name follows task and field
     out = d.locator('.widget-output')
     assert out.locator('img').first.is_visible(), 'no learning-curve figure in the dashboard'
     assert out.locator('img').count() == 1, 'the figure is shown more than once'
@@ -80,6 +82,8 @@ def test_ablation_dashboard(lab, browser):
 def test_probing_dashboard(lab, browser):
     rel = 'nbs/analysis/probing.ipynb'
     page, d = _run_all_then_dashboard(lab, browser, rel, 'Load and probe', 'probing_1_after_run_all.png')
+    runs = labelled(d, 'dropdown', 'run')
+    runs.select_option(index=runs.locator('option').count() - 1) # the last run the notebook trained
     labelled(d, 'inline-hbox', 'seed').fill('1'); labelled(d, 'inline-hbox', 'seed').press('Enter')
     d.locator('button.widget-button', has_text=re.compile('^Load and probe$')).click()
     _wait_status(d, r'seed 1: \d+ variables probed', 300)
