@@ -1,6 +1,6 @@
 """The dashboards as a person meets them: JupyterLab in headless Chromium, every action a click or typing in the page.
 
-Only what a browser can show is tested here (widgets render, buttons and the interrupt work, Run All in the default mode leaves
+Only what a browser can show is tested here (widgets render, buttons work, Run All in the default mode leaves
 `paper_drafts/` unchanged); every notebook's cells and numbers are checked once, by tests/test_notebook_outputs.py. Waits poll
 for a state of the page with a generous limit, so a loaded machine is slower, never failed.
 
