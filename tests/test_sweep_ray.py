@@ -1,19 +1,22 @@
 """Sweeps on a real two-node Ray cluster on 127.0.0.1 (started and stopped here): the same numbers as in this process,
-killed workers retried and resumed, reruns that train nothing, and a results root a worker cannot see.
+killed workers retried and resumed, reruns that train nothing, and a results root a worker cannot see. And the local Ray that
+`wmil-sweep` starts itself: loopback only, and no answer without its token.
 
 The cluster is Ray's own multi-node-on-one-machine launcher (`ray.cluster_utils.Cluster`): a head node and a second node,
-each its own raylet, with token authentication on. It stays on 127.0.0.1 because `RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0` keeps
-Ray from replacing the loopback address by the machine's routable one. (`ray start --address=127.0.0.1:PORT` for the second
+each its own raylet, with the environment the package's own local Ray gets (`wmil.sweep.local_ray_env`: token authentication,
+a fresh token). It stays on 127.0.0.1 because `RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0` keeps Ray from replacing the loopback
+address by the machine's routable one. (`ray start --address=127.0.0.1:PORT` for the second
 node cannot be used here: `ray start` rewrites 127.0.0.1 to the routable address, ray-project/ray#59110, and then never
 reaches the head, measured with Ray 2.60.)"""
-import os, secrets, signal, subprocess, sys, threading, time
+import os, re, signal, subprocess, sys, threading, time
 from dataclasses import asdict
 from pathlib import Path
-import pytest
+import psutil, pytest
 from conftest import ROOT, strip_timing
 
-TOKEN = secrets.token_hex(32) # the cluster's token: given to Ray through the environment only
-RAY_ENV = {'RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER': '0', 'RAY_AUTH_MODE': 'token', 'RAY_AUTH_TOKEN': TOKEN, 'RAY_USAGE_STATS_ENABLED': '0'}
+from wmil.sweep import local_ray_env, is_loopback
+RAY_ENV = local_ray_env()
+TOKEN = RAY_ENV['RAY_AUTH_TOKEN'] # the cluster's token: given to Ray through the environment only
 os.environ.update(RAY_ENV) # before Ray is imported: it reads them at import (in this process and in every node it starts)
 if os.environ.get('CI'): import ray # CI installs the [ray] extra: a missing one fails here, it is not skipped
 ray = pytest.importorskip('ray', reason='needs the [ray] extra: pip install -e ".[ray]"')
@@ -110,3 +113,56 @@ def test_wmil_sweep_joins_the_cluster_by_address(cluster, tmp_path):
     r = run()
     assert r.returncode == 0 and r.stdout.strip().splitlines()[-1] == '0 trained, 0 restarted, 0 resumed, 4 skipped, 0 failed', r.stdout
     assert TOKEN not in r.stdout + r.stderr
+
+def _listening(procs)->dict:
+    "(process name, ip, port) -> pid for every listening TCP socket of `procs` (those gone meanwhile left out)."
+    out = {}
+    for p in procs:
+        try: out.update({(p.name(), c.laddr.ip, c.laddr.port): p.pid for c in p.net_connections('inet') if c.status == psutil.CONN_LISTEN})
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess): pass
+    return out
+
+def _ask_gcs(address, token=None):
+    "One request to a GCS server, with the token or without it: the number of nodes, or the gRPC status it answered with."
+    import grpc
+    from ray.core.generated import gcs_service_pb2 as pb, gcs_service_pb2_grpc as rpc
+    with grpc.insecure_channel(address) as ch:
+        try: return len(rpc.NodeInfoGcsServiceStub(ch).GetAllNodeInfo(pb.GetAllNodeInfoRequest(), timeout=20,
+                        metadata=[('authorization', f'Bearer {token}')] if token else None).node_info_list)
+        except grpc.RpcError as e: return e.code().name
+
+def test_local_ray_of_wmil_sweep_listens_on_loopback_only_and_needs_its_token(tmp_path):
+    "`wmil-sweep` with `executor: ray` and no address, as a user runs it: while it trains, every process it started listens on loopback only, and its GCS answers only with the token."
+    (tmp_path/'sweep.yaml').write_text("base: {total_steps: 200, batch_size: 32, log_every: 50, tensorboard: false}\n"
+                                       "conditions: {wm_on: {}, wm_off: {world_model_coef: 0.0}}\nseeds: 0-1\nroot: results\nexecutor: ray\nseeds_per_job: 1\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith('RAY_')} # a user's shell: no Ray settings of ours
+    cli = Path(sys.executable).parent/'wmil-sweep'
+    cmd = [str(cli)] if cli.exists() else [sys.executable, '-c', 'from wmil.sweep import main; main()']
+    p = subprocess.Popen([*cmd, str(tmp_path/'sweep.yaml'), '--quiet'], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    me, seen, asked, gcs = psutil.Process(p.pid), {}, {}, None
+    try:
+        while p.poll() is None:
+            try: procs = [me, *me.children(recursive=True)]
+            except psutil.NoSuchProcess: break
+            seen.update(_listening(procs))
+            if gcs is None:
+                gcs = next((q for q in procs if q.name() == 'gcs_server' and any(k[0] == 'gcs_server' for k in _listening([q]))), None)
+                if gcs is not None:
+                    port = next(k[2] for k in _listening([gcs]) if k[0] == 'gcs_server')
+                    token = gcs.environ().get('RAY_AUTH_TOKEN') # where the token lives: the processes' environment
+                    asked = {'without': _ask_gcs(f'127.0.0.1:{port}'), 'wrong': _ask_gcs(f'127.0.0.1:{port}', 'x' * 43), 'with': _ask_gcs(f'127.0.0.1:{port}', token)}
+                    session = next(re.search(r'/\S*/session_[^/\s]+', a)[0] for a in gcs.cmdline() if re.search(r'/session_[^/\s]+', a)) # Ray's logs
+            time.sleep(0.2)
+        out, err = p.communicate(timeout=120)
+    finally:
+        if p.poll() is None: p.kill(); p.communicate()
+    assert p.returncode == 0, err[-3000:]
+    assert out.strip().splitlines()[-1] == '4 trained, 0 restarted, 0 resumed, 0 skipped, 0 failed', out
+    names = {k[0] for k in seen}
+    assert {'gcs_server', 'raylet'} <= names and any(n.startswith('ray::') for n in names), seen # the cluster's processes were seen listening
+    assert [k for k in seen if not is_loopback(k[1])] == [], seen
+    assert asked['without'] == asked['wrong'] == 'UNAUTHENTICATED' and isinstance(asked['with'], int), asked # with the token: the nodes registered so far
+    assert token and len(token) >= 40
+    written = [f for d in (tmp_path, Path(session)) for f in d.rglob('*') if f.is_file() and token.encode() in f.read_bytes()]
+    assert written == [] and token not in out + err
+    assert not (Path.home()/'.ray'/'auth_token').exists() or token not in (Path.home()/'.ray'/'auth_token').read_text()

@@ -204,13 +204,13 @@ EXP002_GRID = {'pattern_echo': ({}, 2000), 'sequence_next': ({}, 2000), 'hidden_
 def sweep_speed(steps:float=1.0, # fraction of each task's updates
                 seeds:int=10)->list:
     "Experiment 002's sweep in this process and on a local Ray (one job per core): wall times, their ratio, and Ray's start-up."
-    from wmil.sweep import plan_sweep, execute, sweep_configs, require_ray, read_rows
-    ray, tmp = require_ray(), Path(tempfile.mkdtemp())
+    from wmil.sweep import plan_sweep, execute, sweep_configs, start_ray, read_rows
+    tmp = Path(tempfile.mkdtemp())
     cfgs = {f'{t}/{c}': cfg for t, (params, n) in EXP002_GRID.items()
             for c, cfg in sweep_configs(Config(task=t, task_params=params, total_steps=max(1, round(n * steps)), tensorboard=False),
                                         {'wm_on': {}, 'wm_off': {'world_model_coef': 0.0}}).items()}
     t0 = time.perf_counter(); execute(plan_sweep(tmp/'local', cfgs, list(range(seeds))), tmp/'local', progress=False); local = time.perf_counter() - t0
-    t0 = time.perf_counter(); ray.init(log_to_driver=False); start = time.perf_counter() - t0
+    t0 = time.perf_counter(); ray = start_ray(); start = time.perf_counter() - t0
     try:
         t0 = time.perf_counter(); execute(plan_sweep(tmp/'ray', cfgs, list(range(seeds))), tmp/'ray', executor='ray', num_cpus=1, progress=False)
         on_ray = time.perf_counter() - t0
@@ -219,7 +219,7 @@ def sweep_speed(steps:float=1.0, # fraction of each task's updates
     files = sorted((tmp/'local').rglob('metrics.jsonl'))
     differ = sum(learning(f) != learning(tmp/'ray'/f.relative_to(tmp/'local')) for f in files)
     note = f"{len(cfgs)} jobs x {seeds} seeds, {steps:g} of Experiment 002's updates, {torch.get_num_threads()} threads in-process"
-    return [_rec('sweep_in_process', local, 's', note=note), _rec('ray_start', start, 's', note='ray.init() of a local Ray'),
+    return [_rec('sweep_in_process', local, 's', note=note), _rec('ray_start', start, 's', note='start_ray(): a local Ray on loopback with token authentication'),
             _rec('sweep_on_ray', on_ray, 's', local, 'sweep_in_process', note=note + '; one job per core', lower_is_better=True),
             _rec('sweep_runs_that_differ', differ, 'runs', note=f'of {len(files)}: learning metrics (all but perf/ and time/) not identical in-process and on Ray')]
 

@@ -4,11 +4,11 @@
 
 # %% auto #0
 __all__ = ['SAME_IGNORES', 'MARKER', 'seeds_label', 'parse_seeds', 'read_rows', 'sweep_configs', 'check_same', 'run_status',
-           'Job', 'plan_sweep', 'SweepError', 'run_lock', 'run_job', 'require_ray', 'execute', 'Sweep', 'load_sweep',
-           'summary_table', 'run_sweep_file', 'sweep_main', 'main']
+           'Job', 'plan_sweep', 'SweepError', 'run_lock', 'run_job', 'require_ray', 'local_ray_env', 'is_loopback',
+           'start_ray', 'execute', 'Sweep', 'load_sweep', 'summary_table', 'run_sweep_file', 'sweep_main', 'main']
 
 # %% ../nbs/15_sweep.ipynb #6dffd846
-import fcntl, json, os, re, shutil, socket, sys, time, argparse
+import fcntl, ipaddress, json, os, re, secrets, shutil, socket, sys, time, argparse
 from contextlib import contextmanager
 from dataclasses import dataclass, asdict, field, fields
 from pathlib import Path
@@ -154,13 +154,54 @@ def run_job(job:dict, # `asdict(Job)`
             Trainer(cfg, log_dir=run, progress=progress).fit(); action = 'trained' if status == 'absent' else 'restarted'
     return {'condition': job['condition'], 'run': str(run), 'seeds': cfg.seeds, 'action': action, 'host': host, 'seconds': round(time.perf_counter() - t0, 2)}
 
-# %% ../nbs/15_sweep.ipynb #053f5135
+# %% ../nbs/15_sweep.ipynb #eb85f0a1
 def require_ray():
     "The `ray` module, or an ImportError that names the extra to install."
     try: import ray
     except ImportError: raise ImportError("executor 'ray' needs Ray: pip install -e \".[ray]\" (or pip install 'wmil[ray]')") from None
     return ray
 
+def local_ray_env()->dict:
+    "The environment a local Ray of the package runs with: loopback only, token authentication with a fresh random token, no usage reporting."
+    return {'RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER': '0', # every node on 127.0.0.1 (else Ray listens on all interfaces and advertises the network address)
+            'RAY_AUTH_MODE': 'token', 'RAY_AUTH_TOKEN': secrets.token_urlsafe(32), 'RAY_USAGE_STATS_ENABLED': '0'}
+
+def _reread_ray_env():
+    "Make a Ray imported before `local_ray_env` was set read it again (Ray reads these variables once, when it is imported)."
+    try:
+        from ray._private import ray_constants
+        from ray._raylet import Config as RayConfig, AuthenticationTokenLoader
+    except ImportError: return # another Ray: `start_ray` checks what it got
+    ray_constants.ENABLE_RAY_CLUSTER = False
+    RayConfig.initialize(''); AuthenticationTokenLoader.instance().reset_cache()
+
+def is_loopback(ip:str)->bool:
+    "Whether `ip` (IPv4, IPv6, or IPv4 mapped into IPv6) is a loopback address."
+    a = ipaddress.ip_address(ip.split('%')[0])
+    return a.is_loopback or bool(getattr(a, 'ipv4_mapped', None) and a.ipv4_mapped.is_loopback)
+
+# %% ../nbs/15_sweep.ipynb #2a050456
+def start_ray(address:str|None=None, # None: a local Ray on loopback (or the cluster $RAY_ADDRESS names); 'auto' or 'host:port': join that cluster
+              num_cpus:int|None=None, # a local Ray: the CPUs it offers (None: all)
+              dashboard:bool=False): # a local Ray: also start Ray's dashboard (on 127.0.0.1)
+    "This process connected to Ray (the `ray` module): a cluster joined with the user's settings, or a local Ray on loopback with a fresh token."
+    ray = require_ray()
+    if ray.is_initialized(): return ray
+    address = address or os.environ.get('RAY_ADDRESS')
+    if address:
+        ray.init(address=address, log_to_driver=False)
+        return ray
+    os.environ.update(local_ray_env())
+    _reread_ray_env()
+    ray.init(address='local', num_cpus=num_cpus, include_dashboard=dashboard, log_to_driver=False) # 'local': a new Ray, never one already running here
+    away = [n['NodeManagerAddress'] for n in ray.nodes() if not is_loopback(n['NodeManagerAddress'])]
+    if away:
+        ray.shutdown()
+        raise RuntimeError(f"a local Ray started on {', '.join(away)}, not on the loopback address only; it was stopped (Ray {ray.__version__} may ignore RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0)")
+    return ray
+
+
+# %% ../nbs/15_sweep.ipynb #053f5135
 def _failed(job:Job, e:BaseException)->dict:
     msg = str(e).strip().splitlines()
     why = next((l for l in reversed(msg) if l.strip() and not l.startswith(' ')), type(e).__name__) if msg else type(e).__name__
@@ -176,8 +217,7 @@ def _local(todo, root, threads, raise_errors, bar, progress):
         yield r
 
 def _on_ray(todo, root, address, num_cpus, num_gpus, max_retries, bar):
-    ray = require_ray()
-    if not ray.is_initialized(): ray.init(address=address, log_to_driver=False)
+    ray = start_ray(address)
     task = ray.remote(run_job).options(num_cpus=num_cpus, num_gpus=num_gpus, max_retries=max_retries)
     refs = {task.remote(asdict(j), str(root), max(1, int(num_cpus))): j for j in todo}
     pending = list(refs)
