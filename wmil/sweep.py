@@ -180,7 +180,7 @@ def is_loopback(ip:str)->bool:
     a = ipaddress.ip_address(ip.split('%')[0])
     return a.is_loopback or bool(getattr(a, 'ipv4_mapped', None) and a.ipv4_mapped.is_loopback)
 
-# %% ../nbs/15_sweep.ipynb #2a050456
+# %% ../nbs/15_sweep.ipynb #0ab002df
 def start_ray(address:str|None=None, # None: a local Ray on loopback (or the cluster $RAY_ADDRESS names); 'auto' or 'host:port': join that cluster
               num_cpus:int|None=None, # a local Ray: the CPUs it offers (None: all)
               dashboard:bool=False): # a local Ray: also start Ray's dashboard (on 127.0.0.1)
