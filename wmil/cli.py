@@ -85,6 +85,7 @@ def train_parser()->argparse.ArgumentParser:
     p.add_argument('--gamma', type=float, help='discount (default: 0)')
     p.add_argument('--lr', type=float, help='peak Adam learning rate (default: 1e-3 for REINFORCE, 3e-4 for PPO)')
     p.add_argument('--time-limit', type=int, metavar='N', help='steps per episode (default: 16)')
+    p.add_argument('--num-actions', type=int, metavar='N', help='symbols and actions (default: 8; grid_nav: 4 moves, any more stay put)')
     p.add_argument('--reward-weights', type=_weights, metavar='goal=W,pred=W', help='scalarisation of the reward vector (default: goal=1,pred=0)')
     p.add_argument('--reward-scaling', choices=['fixed', 'adaptive'], help='adaptive: divide each reward component by its running RMS before weighting')
     p.add_argument('--baseline', choices=['running', 'value'], help="REINFORCE's baseline: the value head, or a running average per seed (default: value)")
@@ -103,7 +104,7 @@ def train_parser()->argparse.ArgumentParser:
 _FLAG_FIELDS = {'task': 'task', 'total_steps': 'total_steps', 'batch_size': 'batch_size', 'world_model_coef': 'world_model_coef', 'world_model_grad': 'world_model_grad', 'core': 'core', 'positions': 'positions',
                 'device': 'device', 'context_len': 'context_len', 'algo': 'algo', 'rollout_len': 'rollout_len', 'gamma': 'gamma',
                 'lr': 'lr', 'time_limit': 'time_limit', 'reward_weights': 'reward_weights', 'reward_scaling': 'reward_scaling', 'baseline': 'baseline', 'policy_steps': 'policy_steps',
-                'lr_schedule': 'lr_schedule', 'curriculum': 'curriculum', 'eval_episodes': 'eval_episodes',
+                'lr_schedule': 'lr_schedule', 'curriculum': 'curriculum', 'eval_episodes': 'eval_episodes', 'num_actions': 'num_actions',
                 **{k: k for k in ('parent', 'parent_noise', 'parent_skip', 'llm_backend', 'llm_model', 'llm_base_url', 'llm_template', 'llm_threshold',
                                   'llm_fallback', 'llm_cache', 'grading_budget', 'query_selection', 'unlabelled', 'imagine_horizon')}}
 

@@ -16,6 +16,7 @@ import torch
 import yaml
 from fastcore.basics import patch
 from .tasks import *
+from .worlds import * # the worlds with consequences join TASKS
 from .parent import *
 from .llm_parent import *
 from .model import *

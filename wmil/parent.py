@@ -81,7 +81,7 @@ class DeterministicParent(Parent):
     def consequence(self, state, action, u, grade=None):
         nxt = self.task.transition(state, action, u)
         success = self.task.success(state, action, nxt)
-        return nxt, success.float(), success
+        return nxt, self.task.goal_reward(state, action, nxt, success), success
 
 # %% ../nbs/02_parent.ipynb #56a24be7
 class NoisyParent(DeterministicParent):

@@ -38,6 +38,7 @@ class Task:
     def transition(self, s, action, u): raise NotImplementedError
     def scored(self, s): return torch.ones_like(next(iter(s.values())), dtype=torch.bool)
     def success(self, s, action, nxt): return (action == self.correct_action(s)) & self.scored(s)
+    def goal_reward(self, s, action, nxt, success): return success.float() # the rule's goal reward (1 for a success; a world may pay less for a slower one)
     def __repr__(self): return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.params().items())})"
 
 # %% ../nbs/01_tasks.ipynb #07954d55

@@ -46,10 +46,8 @@ class Trainer:
         self.budget = GradingBudget(cfg, self.task, self.device) if cfg.grading_budget is not None else None
         self._init_babies()
         self._init_state()
-        self.log_dir = None if log_dir is None else Path(log_dir)
-        self.log = None if log_dir is None else RunLog(self.log_dir, cfg.seeds, cfg.tensorboard)
-    @property
-    def n_seeds(self): return len(self.cfg.seeds)
+        self.log_dir, self.log = (None, None) if log_dir is None else (Path(log_dir), RunLog(Path(log_dir), cfg.seeds, cfg.tensorboard))
+    n_seeds = property(lambda self: len(self.cfg.seeds))
 
 # %% ../nbs/06_trainer.ipynb #04a8726b
 @patch
@@ -205,7 +203,7 @@ def _rows(self:Trainer, rate:float)->list:
     perf = {'perf/steps_per_second': rate, 'perf/env_steps_per_second': rate * env_steps / max(self.step, 1) * self.n_seeds, 'time/elapsed_s': self.elapsed}
     none = [None] * self.n_seeds # row-time diagnostics (`wmil.optim`)
     vals.update({'diag/adam_v': adam_scale(self.opt, self.flat.data) or none, 'diag/wm_grad_share': self.grad_share or none,
-                 **({'eval/success_rate': self.evaluate()} if cfg.eval_episodes else {})})
+                 **(self.eval_scores() if cfg.eval_episodes else {})})
     return [{'step': self.step, 'seed': seed, 'charts/env_steps': env_steps, **{k: v[i] for k, v in vals.items()},
              **task_columns(self.task.params(), i), **(self.curriculum.columns(i) if self.curriculum else {}), **self.env.parent.columns(i),
              **(self.budget.columns(i) if self.budget else {}), **perf}
@@ -215,11 +213,14 @@ def _rows(self:Trainer, rate:float)->list:
 def _window_values(self:Trainer)->dict: return summarise(self.ring.sums(self.step, self.window), min(self.step, self.window))
 
 @patch
-def evaluate(self:Trainer, episodes:int|None=None)->list:
-    "Each seed's success acting greedily in `episodes` evaluation episodes (default `cfg.eval_episodes`; the same ones at every call), judged by the task's rule: no parent call."
+def eval_scores(self:Trainer, episodes:int|None=None)->dict:
+    "Each seed's greedy scores in `episodes` evaluation episodes (default `cfg.eval_episodes`; the same ones at every call), judged by the task's rule with no parent call: `eval/success_rate`, and in a world `eval/return_fraction` (return over the optimal return)."
     c, task, zero = self.cfg, self.env.task, torch.zeros(self.n_seeds, self.cfg.batch_size, self.env.task.n_actions, device=self.device)
     env = SymbolicEnv(task, DeterministicParent(task), c.batch_size, c.seeds, c.time_limit, c.context_len, self.device, stream=1)
-    return greedy_success(lambda h, m: self._call('act', h, m, zero)[0], env, episodes or c.eval_episodes).tolist()
+    return {f'eval/{k}': v.tolist() for k, v in greedy_scores(lambda h, m: self._call('act', h, m, zero)[0], env, episodes or c.eval_episodes).items()}
+
+@patch
+def evaluate(self:Trainer, episodes:int|None=None)->list: return self.eval_scores(episodes)['eval/success_rate'] # each seed's greedy success
 
 # %% ../nbs/06_trainer.ipynb #e922dff5
 @patch
