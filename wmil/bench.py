@@ -73,16 +73,16 @@ def update_flops(tr:Trainer)->int:
     return fc.get_total_flops()
 
 # %% ../nbs/08_bench.ipynb #9c49878e
-def env_steps_per_second(batch_size:int=1024, n:int=200, device='cpu')->float:
-    "Transitions per second of the batched `SymbolicEnv` (PatternEcho, random actions)."
-    env = SymbolicEnv(make_task('pattern_echo'), batch_size=batch_size, seeds=0, device=device)
+def env_steps_per_second(batch_size:int=1024, n:int=200, device='cpu', task:str='pattern_echo', **params)->float:
+    "Transitions per second of the batched `SymbolicEnv` (PatternEcho by default; random actions, the rule parent)."
+    env = SymbolicEnv(make_task(task, **params), batch_size=batch_size, seeds=0, device=device)
     acts = torch.randint(0, env.n_actions, (n + 3, batch_size), device=device)
     i = iter(range(n + 3))
     return batch_size / timed(lambda: env.step(acts[next(i)], validate=False), n, device=device)
 
-def gym_steps_per_second(n:int=2000)->float:
+def gym_steps_per_second(n:int=2000, task:str='pattern_echo', **params)->float:
     "Transitions per second of the Gymnasium adapter, one episode at a time."
-    env = WMILGymEnv('pattern_echo')
+    env = WMILGymEnv(task, **params)
     env.reset(seed=0)
     def step():
         _, _, _, trunc, _ = env.step(env.action_space.sample())
@@ -181,6 +181,9 @@ def run_benchmarks(device='cpu', quick:bool=False, emit=None)->list:
                  note=f"{w['updates']} updates, {w['env_steps']:,} transitions", lower_is_better=True))
     gym_sps = gym_steps_per_second(200 if quick else 3000)
     add(_rec('env_batched_b1024', env_steps_per_second(1024, 20 if quick else 300, device), 'transitions/s', gym_sps, 'gymnasium adapter transitions/s'))
+    world_gym = gym_steps_per_second(100 if quick else 1000, 'grid_nav')
+    add(_rec('world_grid_nav_b4096', env_steps_per_second(4096, 10 if quick else 100, device, 'grid_nav'), 'transitions/s', world_gym, 'gymnasium adapter, grid_nav',
+             note='GridNav 5x5: layouts drawn and solved (BFS) at every restart'))
     return out
 
 # %% ../nbs/08_bench.ipynb #a343a82e

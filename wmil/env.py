@@ -64,7 +64,7 @@ class SymbolicEnv:
 @patch
 def _draws(self:SymbolicEnv, purpose:int, n:int, k:int|None=None):
     key = fold(self.key, purpose, n)
-    return uniform(key, self.batch_shape[self.key.dim():] + (k or self.task.n_draws,))
+    return uniform(key, self.batch_shape[self.key.dim():] + (self.task.n_draws if k is None else k,))
 
 def _key(self:SymbolicEnv):
     k = seed_key(self.seeds if self.multi_seed else self.seeds[0], device=self.device)
@@ -113,7 +113,7 @@ def step(self:SymbolicEnv,
     action = action.long()
     self.n += 1
     correct = self.task.correct_action(self.state)
-    u = self._draws(Purpose.STEP, self.n)
+    u = self._draws(Purpose.STEP, self.n, self.task.step_draws)
     if self.parent.n_draws: u = torch.cat([u, self._draws(Purpose.PARENT, self.n, self.parent.n_draws)], -1) # the parent's own, after the task's
     c = self.parent.respond(self.state, action, u, predicted, grade)
     self.t += 1
@@ -121,12 +121,12 @@ def step(self:SymbolicEnv,
     ep_success = self.ep_success | c.success
     self.ep_success = ep_success & ~truncated
     self.clock += 1 # every episode starts together and has the same time limit: one clock, on the host, says when they restart
-    self.state = c.state
+    self.state, obs = c.state, c.obs # what the parent's consequence shows, unless the episodes restart
     if self.clock >= self.time_limit: # draw new episodes only then (a world's layout costs a shortest-path search)
         self.clock, fresh = 0, self.task.init(self._draws(Purpose.RESET, self.n))
         self.state = {k: torch.where(truncated.view(truncated.shape + (1,) * (v.dim() - truncated.dim())), fresh[k], v) for k, v in c.state.items()} # a field may have its own trailing axes (a world's layout)
+        obs = self.task.observe(self.state)
     self.t = torch.where(truncated, torch.zeros_like(self.t), self.t)
-    obs = self.task.observe(self.state)
     keep = ~truncated[..., None]  # windows of restarted episodes are cleared
     self.history = torch.cat([self.history[..., 1:, :] * keep[..., None], obs[..., None, :]], -2)
     self.mask = torch.cat([self.mask[..., 1:] & keep, torch.ones_like(keep)], -1)
@@ -155,20 +155,25 @@ def load_state_dict(self:SymbolicEnv, sd:dict):
 
 # %% ../nbs/03_env.ipynb #0ab34c6a
 @torch.no_grad()
-def greedy_scores(policy, # maps (history, mask) to logits `[*batch, n_actions]`
+def greedy_scores(policy, # maps (history, mask) to logits `[*batch, n_actions]`, or to a result with `.logits` and `.predicted` (the greedy action's next state; `wmil.model.Acted`)
                   env:SymbolicEnv, # fresh from `reset` (all episodes at their first step); its parent pays the returns (a rule parent: the task's own)
                   episodes:int, # per seed; rounded up to whole batches
-                 )->dict: # 'success_rate': `[S]` (a scalar for a single-seed env); for a world, also 'return_fraction'
-    "Success on the steps the task scores, acting greedily in `episodes` episodes per seed; in a world that knows its optimal return, the return as a fraction of it."
-    hit = n = ret = best = 0
+                 )->dict: # 'success_rate' `[S]` (a scalar for a single-seed env); in a world 'return_fraction', and 'wm_accuracy_1' given predictions
+    "Success on the steps the task scores, acting greedily in `episodes` episodes per seed; in a world that knows its optimal return, the return as a fraction of it, and how often the predicted next state, projected onto the world's states, is exactly the true one."
+    hit = n = ret = best = right = 0
     known = hasattr(env.task, 'optimal_return')
     for _ in range(math.ceil(episodes / env.batch_shape[-1]) * env.time_limit):
         if known and env.clock == 0: best = best + env.task.optimal_return(env.state, env.time_limit).sum(-1) # a new batch of episodes
-        st = env.step(policy(env.history, env.mask).argmax(-1), validate=False)
+        out = policy(env.history, env.mask)
+        logits, pred = (out.logits, out.predicted) if hasattr(out, 'predicted') else (out, None)
+        st = env.step(logits.argmax(-1), validate=False)
         scored = st.scored.expand(env.batch_shape)
         hit, n = hit + (st.success & scored).sum(-1), n + scored.sum(-1)
         if known: ret = ret + st.reward.goal.sum(-1)
-    return {'success_rate': hit / n.clamp(min=1), **({'return_fraction': ret / best.clamp(min=1)} if known else {})}
+        if known and pred is not None: right = right + (env.task.project(pred) == st.next_state).all(-1).sum(-1)
+    steps = math.ceil(episodes / env.batch_shape[-1]) * env.time_limit * env.batch_shape[-1]
+    return {'success_rate': hit / n.clamp(min=1), **({'return_fraction': ret / best.clamp(min=1)} if known else {}),
+            **({'wm_accuracy_1': right / steps} if known and pred is not None else {})}
 
 def greedy_success(policy, env:SymbolicEnv, episodes:int)->torch.Tensor:
     "Success on the steps the task scores, acting greedily in `episodes` episodes per seed (`greedy_scores`' first score)."

@@ -49,7 +49,7 @@ class Parent:
     def respond(self,
                 state:dict, # task state, batch shape `[...]`
                 action:torch.Tensor, # int64 actions, `[...]`
-                u:torch.Tensor, # uniform draws for the task's transition, `[..., task.n_draws]`
+                u:torch.Tensor, # uniform draws for the task's transition, `[..., task.step_draws]`, then the parent's own
                 predicted:torch.Tensor|None=None, # the baby's predicted next raw state, `[..., state_dim]`
                 grade:torch.Tensor|None=None, # bool `[...]`: the steps whose goal reward is asked for (None: every step)
                )->Consequence:
@@ -100,14 +100,14 @@ class NoisyParent(DeterministicParent):
             if not 0 <= getattr(self, k) <= 1: raise ValueError(f"{k} must be in [0, 1], got {getattr(self, k)!r}")
         self.flips = None # per-seed cumulative flips
     def consequence(self, state, action, u, grade=None):
-        nxt, goal, success = super().consequence(state, action, u[..., :self.task.n_draws])
-        flip = (u[..., self.task.n_draws] < torch.where(success, self.fnr, self.fpr)) & self.task.scored(state)
+        nxt, goal, success = super().consequence(state, action, u[..., :self.task.step_draws])
+        flip = (u[..., self.task.step_draws] < torch.where(success, self.fnr, self.fpr)) & self.task.scored(state)
         if self.skip: grade = self.answered(torch.ones_like(success) if grade is None else grade, u)
         if grade is not None: flip = flip & grade # only a judgement given can be wrong
         n = flip.reshape(-1, flip.shape[-1]).sum(-1) # kept on the device: no host sync in the training loop
         self.flips = n if self.flips is None else self.flips.to(n.device) + n
         return nxt, torch.where(flip, 1 - goal, goal), success
-    def answered(self, asked, u): return asked & (u[..., self.task.n_draws + 1] >= self.skip) if self.skip else asked
+    def answered(self, asked, u): return asked & (u[..., self.task.step_draws + 1] >= self.skip) if self.skip else asked
     def columns(self, i): return {**super().columns(i), 'parent/flips': int(self.flips[i]) if self.flips is not None else 0}
     def state_dict(self): return {**super().state_dict(), 'flips': self.flips}
     def load_state_dict(self, d): super().load_state_dict(d); self.flips = d.get('flips')

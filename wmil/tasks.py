@@ -15,6 +15,9 @@ class Task:
     "The rules of a task, as pure batched functions of an integer task state (a dict of tensors)."
     name = 'task'
     n_draws = 1 # uniform draws per episode per step that `init` and `transition` consume
+    n_step_draws = None # how many of them `transition` consumes (None: all; a world whose moves are deterministic: 0)
+    @property
+    def step_draws(self)->int: return self.n_draws if self.n_step_draws is None else self.n_step_draws
     def __init__(self,
                  n_symbols:int=8, # number of distinct symbols, and of actions
                 ):

@@ -80,7 +80,7 @@ def _call(self:Trainer, name:str, *args):
     "Run the baby's `name` call ('act' or 'eval') for every seed."
     one, many = self._fns[name]
     if self.n_seeds > 1: return many(self.params, *args)
-    return tuple(o.unsqueeze(0) for o in one({k: v[0] for k, v in self.params.items()}, *(a[0] for a in args)))
+    return (out := one({k: v[0] for k, v in self.params.items()}, *(a[0] for a in args)))._make(o.unsqueeze(0) for o in out) # `Acted` or `Evaluated`, by name
 
 # %% ../nbs/06_trainer.ipynb #6ba062a8
 @patch
@@ -149,7 +149,7 @@ def _ppo_data(self:Trainer, r:dict, rewards:torch.Tensor)->dict:
     cfg, S, env = self.cfg, self.n_seeds, self.env
     with torch.no_grad():
         noise = torch.zeros(S, cfg.batch_size, self.task.n_actions, device=self.device)
-        last_value = self._call('act', env.history, env.mask, noise)[1]
+        last_value = self._call('act', env.history, env.mask, noise).value
         adv, returns = gae(rewards, r['values'], r['truncated'], last_value, cfg.gamma, cfg.gae_lambda)
         old_logp = r['logits'].log_softmax(-1).gather(-1, r['actions'][..., None]).squeeze(-1)
     return adv, {k: per_seed_samples(v) for k, v in [('history', r['history']), ('mask', r['mask']), ('actions', r['actions']), ('old_logp', old_logp),
@@ -175,7 +175,7 @@ def _ppo(self:Trainer, r:dict, rewards:torch.Tensor)->dict:
 def train_step(self:Trainer):
     "One training step: a fresh rollout of every seed's episodes, then REINFORCE's update or PPO's epochs."
     r = self._collect(grad=self.cfg.algo == 'reinforce')
-    if self.budget: r = self.budget.learn(r, lambda h, m: self._call('act', h, m, torch.zeros(*h.shape[:2], self.task.n_actions, device=self.device))[4])
+    if self.budget: r = self.budget.learn(r, lambda h, m: self._call('act', h, m, torch.zeros(*h.shape[:2], self.task.n_actions, device=self.device)).hidden)
     rewards = self._rewards(r)
     L = (self._reinforce if self.cfg.algo == 'reinforce' else self._ppo)(r, rewards)
     for i in range(self.cfg.imagine_updates): self._learn_step(self.budget.imagined_loss(lambda *a: self._call('act', *a), r, self.step, i + 1))
@@ -214,10 +214,10 @@ def _window_values(self:Trainer)->dict: return summarise(self.ring.sums(self.ste
 
 @patch
 def eval_scores(self:Trainer, episodes:int|None=None)->dict:
-    "Each seed's greedy scores in `episodes` evaluation episodes (default `cfg.eval_episodes`; the same ones at every call), judged by the task's rule with no parent call: `eval/success_rate`, and in a world `eval/return_fraction` (return over the optimal return)."
+    "Each seed's greedy scores in `episodes` evaluation episodes (default `cfg.eval_episodes`; the same ones at every call), judged by the task's rule with no parent call: `eval/success_rate`, and in a world `eval/return_fraction` (return over the optimal return) and `eval/wm_accuracy_1` (the world model's next state, projected, exactly right)."
     c, task, zero = self.cfg, self.env.task, torch.zeros(self.n_seeds, self.cfg.batch_size, self.env.task.n_actions, device=self.device)
     env = SymbolicEnv(task, DeterministicParent(task), c.batch_size, c.seeds, c.time_limit, c.context_len, self.device, stream=1)
-    return {f'eval/{k}': v.tolist() for k, v in greedy_scores(lambda h, m: self._call('act', h, m, zero)[0], env, episodes or c.eval_episodes).items()}
+    return {f'eval/{k}': v.tolist() for k, v in greedy_scores(lambda h, m: self._call('act', h, m, zero), env, episodes or c.eval_episodes).items()}
 
 @patch
 def evaluate(self:Trainer, episodes:int|None=None)->list: return self.eval_scores(episodes)['eval/success_rate'] # each seed's greedy success

@@ -44,7 +44,7 @@ def grid_distances(free:torch.Tensor, # bool `[*batch, N]`: the cells one may st
         d = new
     return d.flatten(-2).long()
 
-# %% ../nbs/01a_worlds.ipynb #c85a7fd8
+# %% ../nbs/01a_worlds.ipynb #ec627395
 class GridNav(Task):
     "Reach a goal in a walled grid drawn per episode, seeing only the cells around you; the goal is shown at the start (and when in view)."
     name = 'grid_nav'
@@ -63,6 +63,7 @@ class GridNav(Task):
         if goal_shown not in ('start', 'always'): raise ValueError(f"goal_shown must be 'start' or 'always', got {goal_shown!r}")
         self.size, self.walls, self.view, self.goal_shown, self._tab = size, float(walls), view, goal_shown, {}
         self.n_draws = 3 + size * size # start, the opened neighbour, the goal, then one per cell for its wall
+        self.n_step_draws = 0 # moves are deterministic
     @property
     def n_cells(self)->int: return self.size * self.size
     @property
@@ -72,7 +73,8 @@ class GridNav(Task):
         if device not in self._tab: self._tab[device] = grid_tables(self.size, self.view, device)
         return self._tab[device]
 
-# %% ../nbs/01a_worlds.ipynb #e9da9dda
+# %% ../nbs/01a_worlds.ipynb #fe01fd74
+def _off_grid(x, v): return torch.cat([x, torch.full_like(x[..., :1], v)], -1) # cell N, off the grid: a wall, unreachable
 def _nth(mask, k): return (((mask.cumsum(-1) - 1) == k[..., None]) & mask).long().argmax(-1) # the index of the k-th True of each row
 
 def _init(self:GridNav, u):
@@ -87,16 +89,15 @@ def _init(self:GridNav, u):
     goal = _nth(reach, _pick(u[..., 2], reach.sum(-1))) # uniformly among the cells the start reaches: solvable by construction
     dist = grid_distances(free, goal) # every cell's exact distance to the goal: the optimal plan from anywhere
     z = torch.zeros_like(start)
-    return {'walls': (~free).long(), 'pos': start, 'goal': goal, 'dist': dist, 'best': dist.gather(-1, start[..., None])[..., 0],
-            't': z, 'reached': z.clone(), 'first': torch.ones_like(start)}
+    return {'walls': _off_grid((~free).long(), 1), 'pos': start, 'goal': goal, 'dist': _off_grid(dist, UNREACHABLE),
+            'best': dist.gather(-1, start[..., None])[..., 0], 't': z, 'reached': z.clone(), 'first': torch.ones_like(start)}
 GridNav.init = _init
 
 def _target(self:GridNav, s, action):
     "Where each action leads from the agent's cell: the neighbour if the move is onto a free cell of the grid, else the same cell."
     nbr, _ = self.tables(action.device)
     to = nbr[s['pos'], action.clamp(max=3)]
-    free = torch.cat([1 - s['walls'], torch.zeros_like(s['walls'][..., :1])], -1)
-    free = free.gather(-1, to.reshape(*free.shape[:-1], -1)).view_as(to) == 1 # `to` may be `[*batch]` or `[*batch, k]`
+    free = s['walls'].gather(-1, to.reshape(*s['walls'].shape[:-1], -1)).view_as(to) == 0 # `to` may be `[*batch]` or `[*batch, k]`
     return torch.where((action < 4) & free, to, s['pos'])
 GridNav.target = _target
 
@@ -108,23 +109,32 @@ GridNav.scored = lambda self, s: torch.ones_like(s['pos'], dtype=torch.bool) # e
 GridNav.success = lambda self, s, action, nxt: (nxt['pos'] == s['goal']) & (s['reached'] == 0)
 GridNav.goal_reward = lambda self, s, action, nxt, success: success.float() * s['best'] / nxt['t'] # optimal steps / steps taken, on arrival
 
-# %% ../nbs/01a_worlds.ipynb #aa578af7
+# %% ../nbs/01a_worlds.ipynb #7989beeb
 def _correct_action(self:GridNav, s):
     "The first move of an optimal plan: onto the free neighbour nearest the goal (the first such of up, right, down, left)."
     nbr, _ = self.tables(s['pos'].device)
-    d = torch.cat([s['dist'], torch.full_like(s['dist'][..., :1], UNREACHABLE)], -1)
-    return d.gather(-1, nbr[s['pos']]).argmin(-1)
+    return s['dist'].gather(-1, nbr[s['pos']]).argmin(-1)
 GridNav.correct_action = _correct_action
 GridNav.optimal_return = lambda self, s, time_limit: (s['best'] <= time_limit).double() # each episode's optimal return from its start: 1 where the plan fits in time
 
 def _observe(self:GridNav, s):
     N, (_, seen) = self.n_cells, self.tables(s['pos'].device)
     around = seen[s['pos']] # [*, V]
-    wall = torch.cat([s['walls'], torch.ones_like(s['walls'][..., :1])], -1).gather(-1, around).float() # off the grid reads as wall
+    wall = s['walls'].gather(-1, around).float() # off the grid reads as wall
     near = (around == s['goal'][..., None]).float()
     shown = s['first'] if self.goal_shown == 'start' else torch.ones_like(s['first'])
     return torch.cat([wall, near, _one_hot(s['pos'], N), _one_hot(s['goal'], N) * shown[..., None]], -1)
 GridNav.observe = _observe
+
+def _project(self:GridNav, x):
+    "The nearest observation this world can show to a predicted one `x` (`[..., state_dim]`): each field rounded onto its own kind of value."
+    V, N = (2 * self.view + 1)**2, self.n_cells
+    flags = (x[..., :2 * V] > 0.5).float() # walls and the goal in view: each 0 or 1
+    pos = _one_hot(x[..., 2 * V:2 * V + N].argmax(-1), N) # exactly one cell
+    goal = x[..., 2 * V + N:]
+    goal = _one_hot(goal.argmax(-1), N) * (goal.amax(-1, keepdim=True) > 0.5) # one cell, or none once it is no longer shown
+    return torch.cat([flags, pos, goal], -1)
+GridNav.project = _project
 
 # %% ../nbs/01a_worlds.ipynb #39531afb
 def render(task:GridNav, s:dict, i:int=0, path:list|None=None)->str:
@@ -142,13 +152,13 @@ def optimal_path(task:GridNav, s:dict, i:int=0)->list:
         one = task.transition(one, task.correct_action(one), None); cells.append(int(one['pos']))
     return cells
 
-# %% ../nbs/01a_worlds.ipynb #fb93db9c
+# %% ../nbs/01a_worlds.ipynb #aece21b2
 def check_layouts(task:GridNav, n:int=100_000, seed:int=0)->dict:
     "Generate `n` layouts and check that each is solvable and its distances are exact shortest paths; counts of any failures."
     s = task.init(uniform(fold(seed_key(seed), Purpose.EVAL, 7), (n, task.n_draws)))
     nbr, _ = task.tables('cpu')
-    d, free = s['dist'], s['walls'] == 0
-    dn = torch.cat([d, torch.full_like(d[:, :1], UNREACHABLE)], -1)[:, nbr] # [n, N, 4]: each cell's neighbours' distances
+    d, free, N = s['dist'][:, :-1], s['walls'][:, :-1] == 0, task.n_cells
+    dn = s['dist'][:, nbr] # [n, N, 4]: each cell's neighbours' distances
     ok = d < UNREACHABLE
     bellman = torch.where(ok & (d > 0), (dn.amin(-1) == d - 1), torch.ones_like(ok)) & (~ok | free)
     z, arrived = s, torch.full_like(s['pos'], -1)
@@ -160,12 +170,13 @@ def check_layouts(task:GridNav, n:int=100_000, seed:int=0)->dict:
             'optimal_plan_misses': int((arrived != s['best']).sum()),
             'mean_best': float(s['best'].float().mean()), 'max_best': int(s['best'].max())}
 
-# %% ../nbs/01a_worlds.ipynb #62c8e73d
+# %% ../nbs/01a_worlds.ipynb #8f24ed62
 def random_return(task:GridNav, s:dict, time_limit:int)->torch.Tensor:
     "The exact expected return of the uniformly random policy from each episode's current cell, within `time_limit` steps, `[*batch]`."
     N, A, (nbr, _) = task.n_cells, task.n_actions, task.tables(s['pos'].device)
     cells = torch.arange(N, device=s['pos'].device)
-    moves = [task.target({'pos': cells.expand_as(s['walls']), 'walls': s['walls']}, torch.full_like(s['walls'], a)) for a in range(A)]
+    here = cells.expand(*s['pos'].shape, N)
+    moves = [task.target({'pos': here, 'walls': s['walls']}, torch.full_like(here, a)) for a in range(A)]
     to = torch.stack(moves, -1).flatten(-2) # [*, N * A]: where each (cell, action) leads
     p, ret, g = _one_hot(s['pos'], N).double(), 0., s['goal'][..., None]
     for t in range(1, time_limit + 1):
