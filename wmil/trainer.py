@@ -214,7 +214,7 @@ def _window_values(self:Trainer)->dict: return summarise(self.ring.sums(self.ste
 
 @patch
 def eval_scores(self:Trainer, episodes:int|None=None)->dict:
-    "Each seed's greedy scores in `episodes` evaluation episodes (default `cfg.eval_episodes`; the same ones at every call), judged by the task's rule with no parent call: `eval/success_rate`, and in a world `eval/return_fraction` (return over the optimal return) and `eval/wm_accuracy_1` (the world model's next state, projected, exactly right)."
+    "Each seed's greedy scores in `episodes` evaluation episodes (default `cfg.eval_episodes`; the same ones at every call), judged by the task's rule with no parent call: `eval/success_rate`, and in a world `eval/return_fraction` (return over the optimal return) and `eval/wm_accuracy_K` for K = 1, 3, 5 (the world model's K-th imagined observation exactly right, `model_accuracy`)."
     c, task, zero = self.cfg, self.env.task, torch.zeros(self.n_seeds, self.cfg.batch_size, self.env.task.n_actions, device=self.device)
     env = SymbolicEnv(task, DeterministicParent(task), c.batch_size, c.seeds, c.time_limit, c.context_len, self.device, stream=1)
     return {f'eval/{k}': v.tolist() for k, v in greedy_scores(lambda h, m: self._call('act', h, m, zero), env, episodes or c.eval_episodes).items()}
