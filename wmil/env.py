@@ -249,7 +249,7 @@ class WMILGymEnv(gym.Env):
 # %% ../nbs/03_env.ipynb #31f7fec5
 GYM_IDS = {'pattern_echo': 'wmil/PatternEcho-v0', 'sequence_next': 'wmil/SequenceNext-v0', 'conditional': 'wmil/Conditional-v0',
            'delayed_recall': 'wmil/DelayedRecall-v0', 'hidden_phase': 'wmil/HiddenPhase-v0', 'goal_ring': 'wmil/GoalRing-v0',
-           'grid_nav': 'wmil/GridNav-v0'}
+           'grid_nav': 'wmil/GridNav-v0', 'switches': 'wmil/Switches-v0'}
 
 def register_envs():
     "Register WMIL's tasks with Gymnasium (idempotent)."

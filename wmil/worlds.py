@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['MOVES', 'UNREACHABLE', 'WORLD_LEVELS', 'grid_tables', 'grid_distances', 'GridNav', 'render', 'optimal_path',
-           'check_layouts', 'random_return', 'reference_levels']
+           'check_layouts', 'random_return', 'reference_levels', 'Switches']
 
 # %% ../nbs/01a_worlds.ipynb #3f03da0e
 import torch
@@ -170,22 +170,27 @@ def check_layouts(task:GridNav, n:int=100_000, seed:int=0)->dict:
             'optimal_plan_misses': int((arrived != s['best']).sum()),
             'mean_best': float(s['best'].float().mean()), 'max_best': int(s['best'].max())}
 
-# %% ../nbs/01a_worlds.ipynb #8f24ed62
-def random_return(task:GridNav, s:dict, time_limit:int)->torch.Tensor:
-    "The exact expected return of the uniformly random policy from each episode's current cell, within `time_limit` steps, `[*batch]`."
-    N, A, (nbr, _) = task.n_cells, task.n_actions, task.tables(s['pos'].device)
-    cells = torch.arange(N, device=s['pos'].device)
-    here = cells.expand(*s['pos'].shape, N)
-    moves = [task.target({'pos': here, 'walls': s['walls']}, torch.full_like(here, a)) for a in range(A)]
-    to = torch.stack(moves, -1).flatten(-2) # [*, N * A]: where each (cell, action) leads
-    p, ret, g = _one_hot(s['pos'], N).double(), 0., s['goal'][..., None]
+# %% ../nbs/01a_worlds.ipynb #d3fee5b7
+def _chain(self:GridNav, s):
+    "The world as a chain over its cells: where each (cell, action) leads `[*, N * A]`, the start and the goal."
+    N = self.n_cells
+    here = torch.arange(N, device=s['pos'].device).expand(*s['pos'].shape, N)
+    to = torch.stack([self.target({'pos': here, 'walls': s['walls']}, torch.full_like(here, a)) for a in range(self.n_actions)], -1)
+    return to.flatten(-2), s['pos'], s['goal'], N
+GridNav.chain = _chain
+
+def random_return(task:Task, s:dict, time_limit:int)->torch.Tensor:
+    "The exact expected return of the uniformly random policy from each episode's current state, within `time_limit` steps, `[*batch]`."
+    to, start, goal, n = task.chain(s)
+    A = task.n_actions
+    p, ret, g = _one_hot(start, n).double(), 0., goal[..., None]
     for t in range(1, time_limit + 1):
         p = torch.zeros_like(p).scatter_add_(-1, to, (p[..., None] / A).expand(*p.shape, A).flatten(-2))
         ret = ret + p.gather(-1, g)[..., 0] * s['best'] / t
         p = p.scatter(-1, g, 0.) # first arrivals only
     return ret
 
-def reference_levels(task:GridNav, time_limit:int=16, episodes:int=4096, seed:int=0)->dict:
+def reference_levels(task:Task, time_limit:int=16, episodes:int=4096, seed:int=0)->dict:
     "Mean exact reference levels over `episodes` layouts drawn from an evaluation stream: optimal return and steps, random return, their ratio."
     s = task.init(uniform(fold(seed_key(seed), Purpose.EVAL, 8), (episodes, task.n_draws)))
     opt = (s['best'] <= time_limit).double()
@@ -193,8 +198,72 @@ def reference_levels(task:GridNav, time_limit:int=16, episodes:int=4096, seed:in
     return {'optimal_return': float(opt.mean()), 'optimal_steps': float(s['best'].double().mean()),
             'random_return': float(rnd.mean()), 'random_fraction': float(rnd.mean() / opt.mean())}
 
-# %% ../nbs/01a_worlds.ipynb #e60a2c1c
-WORLD_LEVELS = {'grid_nav': [({'size': 5}, 16), ({'size': 7, 'walls': 0.25}, 32), ({'size': 9, 'walls': 0.3}, 48)]} # (knobs, time limit)
+# %% ../nbs/01a_worlds.ipynb #9e4e5537
+WORLD_LEVELS = {'grid_nav': [({'size': 5}, 16), ({'size': 7, 'walls': 0.25}, 32), ({'size': 9, 'walls': 0.3}, 48)], # (knobs, time limit)
+                'switches': [({'k': 6}, 16), ({'k': 8}, 24)]}
 
-# %% ../nbs/01a_worlds.ipynb #4f617dde
-TASKS[GridNav.name] = GridNav
+# %% ../nbs/01a_worlds.ipynb #6161b91f
+def _bits(x, k): return (x[..., None] >> torch.arange(k, device=x.device)) & 1 # an integer's k low bits, `[..., k]`
+
+class Switches(Task):
+    "Press switches whose effects on the lights are drawn per episode and shown only by what happens, until the lights match a target pattern."
+    name = 'switches'
+    def __init__(self,
+                 n_symbols:int=6, # actions: switches 0..k-1 toggle lights; any more do nothing
+                 k:int=6, # switches and lights
+                 links:float=0.3, # probability that a switch also toggles each other light (it always toggles its own)
+                ):
+        super().__init__(n_symbols)
+        if not (isinstance(k, int) and 2 <= k <= 10): raise ValueError(f"k must be an integer in 2..10, got {k!r}")
+        if n_symbols < k: raise ValueError(f"n_symbols must be at least k ({k}): one action per switch, got {n_symbols!r}")
+        if not (isinstance(links, (int, float)) and 0 <= links <= 1): raise ValueError(f"links must be a probability in [0, 1], got {links!r}")
+        self.k, self.links = k, float(links)
+        self.n_draws, self.n_step_draws = 2 + k * k, 0 # the target, the scramble, then each switch-light link
+    @property
+    def state_dim(self)->int: return 2 * self.k
+    def init(self, u):
+        k, P = self.k, 2 ** self.k
+        link = (u[..., 2:].view(*u.shape[:-1], k, k) < self.links) | torch.eye(k, dtype=torch.bool, device=u.device) # [*, switch, light]
+        col = (link.long() << torch.arange(k, device=u.device)).sum(-1) # each switch's effect as a bitmask of lights, `[*, k]`
+        pat = torch.zeros_like(col[..., :1])
+        for j in range(k): pat = torch.cat([pat, pat ^ col[..., j:j + 1]], -1) # pat[x]: the lights toggled by pressing the set x, `[*, P]`
+        weight = _bits(torch.arange(P, device=u.device), k).sum(-1) # presses in each set
+        cost = torch.full_like(pat, UNREACHABLE).scatter_reduce(-1, pat, weight.expand_as(pat), 'amin') # fewest presses that toggle each pattern
+        target = _pick(u[..., 0], P)
+        moved = cost.clone().index_fill_(-1, torch.tensor([0], device=u.device), UNREACHABLE) < UNREACHABLE # patterns some presses toggle, but not nothing
+        start = target ^ _nth(moved, _pick(u[..., 1], moved.sum(-1))) # scrambled from the solved state: solvable by construction
+        z = torch.zeros_like(target)
+        return {'lights': start, 'target': target, 'col': col, 'cost': cost, 'best': cost.gather(-1, (start ^ target)[..., None])[..., 0],
+                't': z, 'reached': z.clone()}
+
+# %% ../nbs/01a_worlds.ipynb #da0057c2
+def _sw_transition(self:Switches, s, action, u):
+    "Pressing switch `a` toggles the lights it is wired to; actions from `k` on do nothing."
+    press = torch.where(action < self.k, s['col'].gather(-1, action.clamp(max=self.k - 1)[..., None])[..., 0], 0)
+    lights = s['lights'] ^ press
+    return {**s, 'lights': lights, 't': s['t'] + 1, 'reached': s['reached'] | (lights == s['target']).long()}
+Switches.transition = _sw_transition
+
+def _sw_correct_action(self:Switches, s):
+    "The first press of an optimal plan: a switch after which the fewest presses remain (the first such)."
+    after = (s['lights'] ^ s['target'])[..., None] ^ s['col'] # `[*, k]`: what is left to toggle after each press
+    return s['cost'].gather(-1, after).argmin(-1)
+Switches.correct_action = _sw_correct_action
+
+Switches.scored = lambda self, s: torch.ones_like(s['lights'], dtype=torch.bool) # every step counts
+Switches.success = lambda self, s, action, nxt: (nxt['lights'] == s['target']) & (s['reached'] == 0)
+Switches.goal_reward = GridNav.goal_reward # optimal presses / presses taken, on arrival
+Switches.optimal_return = GridNav.optimal_return
+Switches.observe = lambda self, s: torch.cat([_bits(s['lights'], self.k), _bits(s['target'], self.k)], -1).float() # the lights, the target
+Switches.project = lambda self, x: (x > 0.5).float() # every field is a light: on or off
+
+def _sw_chain(self:Switches, s):
+    "The world as a chain over its light patterns: where each (pattern, press) leads `[*, 2**k * A]`, the start and the target."
+    P = 2 ** self.k
+    here = torch.arange(P, device=s['lights'].device).expand(*s['lights'].shape, P)
+    press = torch.cat([s['col'], torch.zeros_like(s['col'][..., :1]).expand(*s['col'].shape[:-1], self.n_actions - self.k)], -1) # no-op actions toggle nothing
+    return (here[..., None] ^ press[..., None, :]).flatten(-2), s['lights'], s['target'], P
+Switches.chain = _sw_chain
+
+# %% ../nbs/01a_worlds.ipynb #b3771c16
+TASKS.update({GridNav.name: GridNav, Switches.name: Switches})
