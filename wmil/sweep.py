@@ -167,13 +167,28 @@ def local_ray_env()->dict:
             'RAY_AUTH_MODE': 'token', 'RAY_AUTH_TOKEN': secrets.token_urlsafe(32), 'RAY_USAGE_STATS_ENABLED': '0'}
 
 def _reread_ray_env():
-    "Make a Ray imported before `local_ray_env` was set read it again (Ray reads these variables once, when it is imported)."
+    "Make a Ray imported before the environment changed read it again (Ray reads these variables once, when it is imported)."
     try:
         from ray._private import ray_constants
         from ray._raylet import Config as RayConfig, AuthenticationTokenLoader
-    except ImportError: return # another Ray: `start_ray` checks what it got
-    ray_constants.ENABLE_RAY_CLUSTER = False
+    except ImportError: return # no Ray, or another Ray: `start_ray` checks what it got
+    ray_constants.ENABLE_RAY_CLUSTER = ray_constants.env_bool('RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER', sys.platform not in ('darwin', 'win32'))
     RayConfig.initialize(''); AuthenticationTokenLoader.instance().reset_cache()
+
+_USER_RAY_ENV = {} # the user's own values of what a local Ray overrides (None: unset), put back before joining a cluster
+
+def _use_local_env():
+    "Set this process's environment for a local Ray (`local_ray_env`), keeping the user's own values."
+    env = local_ray_env()
+    for k in env: _USER_RAY_ENV.setdefault(k, os.environ.get(k))
+    os.environ.update(env); _reread_ray_env()
+
+def _restore_user_env():
+    "Put back the user's own Ray settings that a local Ray replaced."
+    for k, v in _USER_RAY_ENV.items():
+        if v is None: os.environ.pop(k, None)
+        else: os.environ[k] = v
+    if _USER_RAY_ENV: _USER_RAY_ENV.clear(); _reread_ray_env()
 
 def is_loopback(ip:str)->bool:
     "Whether `ip` (IPv4, IPv6, or IPv4 mapped into IPv6) is a loopback address."
@@ -189,10 +204,10 @@ def start_ray(address:str|None=None, # None: a local Ray on loopback (or the clu
     if ray.is_initialized(): return ray
     address = address or os.environ.get('RAY_ADDRESS')
     if address:
+        _restore_user_env() # a local Ray started earlier in this process leaves no token or loopback setting behind
         ray.init(address=address, log_to_driver=False)
         return ray
-    os.environ.update(local_ray_env())
-    _reread_ray_env()
+    _use_local_env()
     ray.init(address='local', num_cpus=num_cpus, include_dashboard=dashboard, log_to_driver=False) # 'local': a new Ray, never one already running here
     away = [n['NodeManagerAddress'] for n in ray.nodes() if not is_loopback(n['NodeManagerAddress'])]
     if away:
