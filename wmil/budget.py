@@ -68,6 +68,7 @@ class GradingBudget:
     "Which steps each seed asks the parent to grade, and a reward model for the rest."
     def __init__(self, cfg:Config, task, device='cpu'):
         self.cfg, self.n_actions, S = cfg, task.n_actions, len(cfg.seeds)
+        self.project = getattr(task, 'project', lambda x: x) # imagined states rounded onto the task's own (a world's), fed back
         self.keys, self.total = seed_key(cfg.seeds, device=device), cfg.total_steps * cfg.rollout_len
         self.used = torch.zeros(S, dtype=torch.long, device=device) # grading calls made per seed
         C, K, D = cfg.rm_buffer, cfg.context_len, task.state_dim
@@ -184,7 +185,7 @@ def load_state_dict(self:GradingBudget, d:dict):
 # %% ../nbs/05g_budget.ipynb #f757e5c3
 @patch
 def imagine(self:GradingBudget,
-            act, # act(history, mask, noise) -> (logits, values, actions, predicted, hidden), every seed's baby, with gradients
+            act, # act(history, mask, noise) -> an `Acted` (logits, value, action, predicted, hidden), every seed's baby, with gradients
             history:torch.Tensor, # real windows to branch from, `[S, N, K, D]`
             mask:torch.Tensor, # their masks, `[S, N, K]`
             step:int, # the update (the key of the exploration noise)
@@ -194,9 +195,9 @@ def imagine(self:GradingBudget,
     out = {k: [] for k in ('logits', 'values', 'actions', 'reward')}
     for h in range(self.cfg.imagine_horizon):
         noise = gumbel(fold(self.keys, Purpose.IMAGINE, step, rep, h), (history.shape[1], self.n_actions))
-        logits, values, actions, predicted, hidden = act(history, mask, noise)
-        for k, v in zip(out, (logits, values, actions, self._probs(hidden, actions).mean(1))): out[k].append(v)
-        history = torch.cat([history[..., 1:, :], predicted.detach()[..., None, :]], -2)
+        a = act(history, mask, noise)
+        for k, v in zip(out, (a.logits, a.value, a.action, self._probs(a.hidden, a.action).mean(1))): out[k].append(v)
+        history = torch.cat([history[..., 1:, :], self.project(a.predicted.detach())[..., None, :]], -2) # onto a valid state
         mask = torch.cat([mask[..., 1:], torch.ones_like(mask[..., :1])], -1)
     return {k: torch.stack(v) for k, v in out.items()}
 

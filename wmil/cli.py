@@ -76,6 +76,8 @@ def train_parser()->argparse.ArgumentParser:
     p.add_argument('--core', choices=['transformer', 'mlp', 'gru'], help='what mixes the history window (default: transformer)')
     p.add_argument('--no-positions', dest='positions', action='store_const', const=False, help='no learned position embedding')
     p.add_argument('--world-model-grad', choices=['shared', 'detached', 'separate'], help="how the world-model loss reaches the baby: shared (one loss, clipping and Adam with the policy's), detached (the head learns on a stopped hidden state), separate (its own clipping and Adam) (default: shared)")
+    p.add_argument('--world-model-loss', choices=['fields', 'mse'], help="the world model's loss: fields (cross-entropy per field where the task declares them, as the worlds do) or mse (squared error on the raw state) (default: fields)")
+    p.add_argument('--world-model-head', choices=['auto', 'concat', 'per_action'], help="the world model's head: concat (hidden and action embedding), per_action (hidden and current state, every action's next state at once), auto (per_action where the task declares its fields) (default: auto)")
     p.add_argument('--device', choices=['auto', 'cpu', 'cuda'], help='where to train (default: auto)')
     p.add_argument('--task-param', action='append', type=_task_param, metavar='NAME=VALUE', dest='task_param',
                    help='a task knob, e.g. delay=8 or sequence=[2,5,2,7] (repeatable)')
@@ -101,7 +103,7 @@ def train_parser()->argparse.ArgumentParser:
     return p
 
 # %% ../nbs/07_cli.ipynb #23b5ad6c
-_FLAG_FIELDS = {'task': 'task', 'total_steps': 'total_steps', 'batch_size': 'batch_size', 'world_model_coef': 'world_model_coef', 'world_model_grad': 'world_model_grad', 'core': 'core', 'positions': 'positions',
+_FLAG_FIELDS = {'task': 'task', 'total_steps': 'total_steps', 'batch_size': 'batch_size', 'world_model_coef': 'world_model_coef', 'world_model_grad': 'world_model_grad', 'world_model_loss': 'world_model_loss', 'world_model_head': 'world_model_head', 'core': 'core', 'positions': 'positions',
                 'device': 'device', 'context_len': 'context_len', 'algo': 'algo', 'rollout_len': 'rollout_len', 'gamma': 'gamma',
                 'lr': 'lr', 'time_limit': 'time_limit', 'reward_weights': 'reward_weights', 'reward_scaling': 'reward_scaling', 'baseline': 'baseline', 'policy_steps': 'policy_steps',
                 'lr_schedule': 'lr_schedule', 'curriculum': 'curriculum', 'eval_episodes': 'eval_episodes', 'num_actions': 'num_actions',

@@ -65,6 +65,8 @@ class AlgoFields:
     gamma: float = 0.0 # discount within a rollout
     entropy_coef: float = 0.01 # weight of the entropy bonus
     world_model_coef: float = 1.0 # weight of the world-model loss (0 switches its learning off)
+    world_model_loss: str = 'fields' # 'fields': where the task declares its state's fields (the worlds), cross-entropy per field (`next_state_loss`); 'mse': squared error on the raw state, as for every other task
+    world_model_head: str = 'auto' # 'auto': 'per_action' where the task declares its fields (the worlds), else 'concat' (`BabyModel`'s `world_head`)
     world_model_grad: str = 'shared' # how that loss reaches the baby: 'shared' (one loss, clipping and Adam with the policy's), 'detached' (the head learns on a stopped hidden state; the trunk learns from the policy alone) or 'separate' (it reaches the trunk, clipped and stepped by an Adam of its own)
     value_coef: float = 0.5 # weight of the value-head loss (PPO; REINFORCE with `baseline='value'`)
     baseline_decay: float = 0.05 # step size of REINFORCE's running-average baseline (logged as `charts/baseline` either way)
@@ -153,7 +155,7 @@ _CHOICES = {'device': ('auto', 'cpu', 'cuda'), 'algo': ('reinforce', 'ppo'), 're
             'baseline': ('running', 'value'), 'policy_steps': ('all', 'scored'), 'lr_schedule': ('constant', 'linear', 'cosine'),
             'parent': ('deterministic', 'noisy', 'llm'), 'llm_backend': ('local', 'openai'), 'llm_answer': ('logprobs', 'json'),
             'llm_fallback': ('error', 'rule'), 'query_selection': ('random', 'uncertainty', 'disagreement', 'gated'),
-            'unlabelled': ('reward_model', 'mask'), 'world_model_grad': ('shared', 'detached', 'separate'), 'core': CORES}
+            'unlabelled': ('reward_model', 'mask'), 'world_model_grad': ('shared', 'detached', 'separate'), 'world_model_loss': ('fields', 'mse'), 'world_model_head': ('auto', *WORLD_HEADS), 'core': CORES}
 
 def _is_int(v): return isinstance(v, int) and not isinstance(v, bool)
 def _is_num(v): return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
@@ -243,7 +245,9 @@ def task_of(cfg:Config, **knobs):
 
 def model_of(cfg:Config, task)->BabyModel:
     "A randomly initialised baby with `cfg`'s architecture, sized for `task`."
-    return BabyModel(task.state_dim, task.n_actions, cfg.hidden_dim, cfg.n_layers, cfg.n_heads, cfg.ffn_dim, cfg.context_len, cfg.core, cfg.positions)
+    return BabyModel(task.state_dim, task.n_actions, cfg.hidden_dim, cfg.n_layers, cfg.n_heads, cfg.ffn_dim, cfg.context_len, cfg.core, cfg.positions,
+                     getattr(task, 'fields', None) if cfg.world_model_loss == 'fields' else None,
+                     cfg.world_model_head if cfg.world_model_head != 'auto' else 'per_action' if hasattr(task, 'fields') else 'concat')
 
 def parent_of(cfg:Config, task, device='cpu')->Parent:
     "The parent `cfg` asks for, judging `task` (an LLM parent loads its model here)."

@@ -127,9 +127,9 @@ def step(self:SymbolicEnv,
         self.state = {k: torch.where(truncated.view(truncated.shape + (1,) * (v.dim() - truncated.dim())), fresh[k], v) for k, v in c.state.items()} # a field may have its own trailing axes (a world's layout)
         obs = self.task.observe(self.state)
     self.t = torch.where(truncated, torch.zeros_like(self.t), self.t)
-    keep = ~truncated[..., None]  # windows of restarted episodes are cleared
-    self.history = torch.cat([self.history[..., 1:, :] * keep[..., None], obs[..., None, :]], -2)
-    self.mask = torch.cat([self.mask[..., 1:] & keep, torch.ones_like(keep)], -1)
+    keep = ~truncated[..., None]  # windows of restarted episodes are cleared (episodes restart only when the clock does)
+    self.history = torch.cat([self.history[..., 1:, :] * keep[..., None] if self.clock == 0 else self.history[..., 1:, :], obs[..., None, :]], -2)
+    self.mask = torch.cat([self.mask[..., 1:] & keep if self.clock == 0 else self.mask[..., 1:], torch.ones_like(keep)], -1)
     return EnvStep(obs, c.obs, c.reward, c.success, truncated, correct, c.scored, ep_success, c.graded)
 
 # %% ../nbs/03_env.ipynb #3f14b21c
@@ -183,20 +183,24 @@ def greedy_success(policy, env:SymbolicEnv, episodes:int)->torch.Tensor:
 def model_accuracy(act, # maps (history, mask) to a result with `.logits` and `.predicted` (`wmil.model.Acted`: the greedy action's next state)
                    env:SymbolicEnv, # fresh from `reset`, on an evaluation stream; its task has `project`
                    ks:tuple=(1, 3, 5), # how many imagined steps ahead to score
-                  )->dict: # 'wm_accuracy_K' per K: `[S]` (a scalar for a single-seed env)
-    "How often the world model's `k`-th imagined observation, fed its own projected predictions, is exactly the true one, from every step of one batch of episodes."
-    right, n = {k: 0 for k in ks}, 0
+                  )->dict: # 'wm_accuracy_K' per K: `[S]` (a scalar for a single-seed env); where the task has `known`, also 'wm_known_accuracy_1'
+    "How often the world model's `k`-th imagined observation, fed its own projected predictions, is exactly the true one, from every step of one batch of episodes; and how often its first is right on every entry the real observation it started from determines (the task's `known`: what a newly seen cell holds is not)."
+    known = getattr(env.task, 'known', None)
+    right, sure, n = {k: 0 for k in ks}, 0, 0
     for _ in range(env.time_limit):
         hist, mask, s = env.history, env.mask, env.state
+        s0 = s
         for j in range(1, max(ks) + 1):
             out = act(hist, mask)
             a = out.logits.argmax(-1)
             pred, s = env.task.project(out.predicted), env.task.transition(s, a, None) # imagined, and what truly happens
-            if j in right: right[j] = right[j] + (pred == env.task.observe(s)).all(-1).sum(-1)
+            ok = pred == env.task.observe(s)
+            if j in right: right[j] = right[j] + ok.all(-1).sum(-1)
+            if j == 1 and known: sure = sure + (ok | ~known(s0, s)).all(-1).sum(-1)
             hist, mask = torch.cat([hist[..., 1:, :], pred[..., None, :]], -2), torch.cat([mask[..., 1:], torch.ones_like(mask[..., :1])], -1)
         n += env.batch_shape[-1]
         env.step(act(env.history, env.mask).logits.argmax(-1), validate=False)
-    return {f'wm_accuracy_{k}': right[k] / n for k in ks}
+    return {**{f'wm_accuracy_{k}': right[k] / n for k in ks}, **({'wm_known_accuracy_1': sure / n} if known else {})}
 
 # %% ../nbs/03_env.ipynb #8d13b459
 @torch.no_grad()
@@ -249,7 +253,7 @@ class WMILGymEnv(gym.Env):
 # %% ../nbs/03_env.ipynb #31f7fec5
 GYM_IDS = {'pattern_echo': 'wmil/PatternEcho-v0', 'sequence_next': 'wmil/SequenceNext-v0', 'conditional': 'wmil/Conditional-v0',
            'delayed_recall': 'wmil/DelayedRecall-v0', 'hidden_phase': 'wmil/HiddenPhase-v0', 'goal_ring': 'wmil/GoalRing-v0',
-           'grid_nav': 'wmil/GridNav-v0', 'switches': 'wmil/Switches-v0'}
+           'grid_nav': 'wmil/GridNav-v0', 'switches': 'wmil/Switches-v0', 'key_door': 'wmil/KeyDoor-v0'}
 
 def register_envs():
     "Register WMIL's tasks with Gymnasium (idempotent)."

@@ -37,8 +37,10 @@ def ppo_losses(logits:torch.Tensor, # `[S, N, n_actions]`
                old_logp:torch.Tensor, # log-probabilities when the rollout was collected, `[S, N]`
                advantages:torch.Tensor, # `[S, N]`
                values:torch.Tensor, returns:torch.Tensor, # `[S, N]`
-               predicted:torch.Tensor, next_state:torch.Tensor, # world model, `[S, N, state_dim]`
-               clip_coef:float=0.2)->dict: # name -> per-seed value `[S]`
+               predicted:torch.Tensor, next_state:torch.Tensor, # the world model's output (`Evaluated.wm_out`) and the truth, `[S, N, state_dim]`
+               clip_coef:float=0.2,
+               wm_loss=None, # per-step world-model loss (predicted, next_state) -> `[...]` (`BabyModel.wm_loss`); None: squared error
+              )->dict: # name -> per-seed value `[S]`
     "Per-seed PPO losses (and diagnostics)."
     logp_all = logits.log_softmax(-1)
     logp = logp_all.gather(-1, actions[..., None]).squeeze(-1)
@@ -50,7 +52,7 @@ def ppo_losses(logits:torch.Tensor, # `[S, N, n_actions]`
         clipfrac = ((ratio - 1).abs() > clip_coef).float().mean(1)
     return {'policy': pg, 'value': 0.5 * (values - returns).pow(2).mean(1),
             'entropy': -(logp_all.exp() * logp_all).sum(-1).mean(1),
-            'world_model': (predicted - next_state).pow(2).mean(-1).mean(1), 'approx_kl': kl, 'clip_fraction': clipfrac}
+            'world_model': (wm_loss(predicted, next_state) if wm_loss else (predicted - next_state).pow(2).mean(-1)).mean(1), 'approx_kl': kl, 'clip_fraction': clipfrac}
 
 # %% ../nbs/05a_ppo.ipynb #a93aa4fc
 def per_seed_samples(x:torch.Tensor)->torch.Tensor:

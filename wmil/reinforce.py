@@ -33,12 +33,13 @@ def update_baseline(baseline:torch.Tensor, # `[S]`
 def reinforce_losses(logits:torch.Tensor, # `[T, S, B, n_actions]`
                      actions:torch.Tensor, # `[T, S, B]`
                      advantages:torch.Tensor, # `[T, S, B]`
-                     predicted:torch.Tensor, # world-model prediction, `[T, S, B, state_dim]`
+                     predicted:torch.Tensor, # the world model's output (`Acted.wm_out`), `[T, S, B, state_dim]`
                      next_state:torch.Tensor, # the real next state, `[T, S, B, state_dim]`
                      values:torch.Tensor|None=None, # `[T, S, B]`
                      returns:torch.Tensor|None=None, # `[T, S, B]`
                      policy_mask:torch.Tensor|None=None, # bool `[T, S, B]`: the steps the policy loss averages over (None: all)
                      value_mask:torch.Tensor|None=None, # bool `[T, S, B]`: the steps the value loss averages over (None: all)
+                     wm_loss=None, # per-step world-model loss (predicted, next_state) -> `[...]` (`BabyModel.wm_loss`); None: squared error
                     )->dict: # name -> per-seed loss `[S]`
     "Per-seed REINFORCE, entropy, world-model (and value) losses."
     logp = logits.log_softmax(-1)
@@ -47,7 +48,7 @@ def reinforce_losses(logits:torch.Tensor, # `[T, S, B, n_actions]`
     masked_mean = lambda x, m: x.mean((0, 2)) if m is None else (x * m).sum((0, 2)) / m.sum((0, 2)).clamp(min=1)
     out = {'policy': -masked_mean(pg, policy_mask),
            'entropy': -(logp.exp() * logp).sum(-1).mean((0, 2)),
-           'world_model': (predicted - next_state).pow(2).mean(-1).mean((0, 2))}
+           'world_model': (wm_loss(predicted, next_state) if wm_loss else (predicted - next_state).pow(2).mean(-1)).mean((0, 2))}
     if values is not None: out['value'] = masked_mean((values - returns).pow(2), value_mask)
     return out
 

@@ -91,12 +91,12 @@ def _collect(self:Trainer, grad:bool)->dict:
         noise = gumbel(fold(self.keys, Purpose.ACT, env.n), (cfg.batch_size, self.task.n_actions))
         roll['history'].append(env.history); roll['mask'].append(env.mask)
         with torch.set_grad_enabled(grad):
-            logits, values, actions, predicted, hidden = self._call('act', env.history, env.mask, noise)
-        grade = self.budget.select(hidden.detach(), actions, self.step * cfg.rollout_len + j) if self.budget else None
-        st = env.step(actions, predicted=predicted, grade=grade, validate=False)
-        for k, v in dict(logits=logits, values=values, actions=actions, predicted=predicted, next_state=st.next_state, goal=st.reward.goal,
+            a = self._call('act', env.history, env.mask, noise) # an `Acted`; the world model learns from its raw output, `wm_out`
+        grade = self.budget.select(a.hidden.detach(), a.action, self.step * cfg.rollout_len + j) if self.budget else None
+        st = env.step(a.action, predicted=a.predicted, grade=grade, validate=False)
+        for k, v in dict(logits=a.logits, values=a.value, actions=a.action, predicted=a.wm_out, next_state=st.next_state, goal=st.reward.goal,
                          pred=st.reward.pred, success=st.success, scored=st.scored, truncated=st.truncated, episode_success=st.episode_success,
-                         correct=st.correct_action, **({'hidden': hidden, 'graded': st.graded} if self.budget else {})).items(): roll[k].append(v)
+                         correct=st.correct_action, **({'hidden': a.hidden, 'graded': st.graded} if self.budget else {})).items(): roll[k].append(v)
     return {k: torch.stack(v) for k, v in roll.items()}
 
 # %% ../nbs/06_trainer.ipynb #1bcdee3f
@@ -132,7 +132,7 @@ def _reinforce(self:Trainer, r:dict, rewards:torch.Tensor)->dict:
     adv = returns - (r['values'].detach() if cfg.baseline == 'value' else self.baseline[None, :, None])
     mask, learn = (r['scored'] if cfg.policy_steps == 'scored' else None), r.get('learn_mask') # `learn_mask`: graded steps (`wmil.budget`)
     if learn is not None: mask = learn if mask is None else mask & learn
-    L = reinforce_losses(r['logits'], r['actions'], adv, r['predicted'], r['next_state'], r['values'], returns, policy_mask=mask, value_mask=learn)
+    L = reinforce_losses(r['logits'], r['actions'], adv, r['predicted'], r['next_state'], r['values'], returns, policy_mask=mask, value_mask=learn, wm_loss=self.model.wm_loss)
     wm, sep = cfg.world_model_coef * L['world_model'], self.opt_wm is not None
     loss = L['policy'] - cfg.entropy_coef * L['entropy'] + (0 if sep else wm)
     if cfg.baseline == 'value': loss = loss + cfg.value_coef * L['value']
@@ -163,8 +163,8 @@ def _ppo(self:Trainer, r:dict, rewards:torch.Tensor)->dict:
     for epoch in range(cfg.ppo_epochs):
         perm = uniform(fold(self.keys, Purpose.MINIBATCH, self.step, epoch), (N,)).argsort(-1) # each seed shuffles on its own
         for mb in minibatches(data, perm, cfg.ppo_minibatches):
-            logits, values, predicted = self._call('eval', mb['history'], mb['mask'], mb['actions'])
-            L = ppo_losses(logits, mb['actions'], mb['old_logp'], mb['adv'], values, mb['returns'], predicted, mb['next_state'], cfg.clip_coef)
+            e = self._call('eval', mb['history'], mb['mask'], mb['actions']) # an `Evaluated`
+            L = ppo_losses(e.logits, mb['actions'], mb['old_logp'], mb['adv'], e.value, mb['returns'], e.wm_out, mb['next_state'], cfg.clip_coef, self.model.wm_loss)
             wm, sep = cfg.world_model_coef * L['world_model'], self.opt_wm is not None
             L['grad_norm'] = self._learn_step(L['policy'] - cfg.entropy_coef * L['entropy'] + cfg.value_coef * L['value'] + (0 if sep else wm), wm if sep else None)
             logs.append(L)
@@ -214,7 +214,7 @@ def _window_values(self:Trainer)->dict: return summarise(self.ring.sums(self.ste
 
 @patch
 def eval_scores(self:Trainer, episodes:int|None=None)->dict:
-    "Each seed's greedy scores in `episodes` evaluation episodes (default `cfg.eval_episodes`; the same ones at every call), judged by the task's rule with no parent call: `eval/success_rate`, and in a world `eval/return_fraction` (return over the optimal return) and `eval/wm_accuracy_K` for K = 1, 3, 5 (the world model's K-th imagined observation exactly right, `model_accuracy`)."
+    "Each seed's greedy scores in `episodes` evaluation episodes (default `cfg.eval_episodes`; the same ones at every call), judged by the task's rule with no parent call: `eval/success_rate`, and in a world `eval/return_fraction` (return over the optimal return) `eval/wm_accuracy_K` for K = 1, 3, 5 (the world model's K-th imagined observation exactly right, `model_accuracy`) and `eval/wm_known_accuracy_1` (right on all that the last real observation determines)."
     c, task, zero = self.cfg, self.env.task, torch.zeros(self.n_seeds, self.cfg.batch_size, self.env.task.n_actions, device=self.device)
     env = SymbolicEnv(task, DeterministicParent(task), c.batch_size, c.seeds, c.time_limit, c.context_len, self.device, stream=1)
     return {f'eval/{k}': v.tolist() for k, v in greedy_scores(lambda h, m: self._call('act', h, m, zero), env, episodes or c.eval_episodes).items()}

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['MOVES', 'UNREACHABLE', 'WORLD_LEVELS', 'grid_tables', 'grid_distances', 'GridNav', 'render', 'optimal_path',
-           'check_layouts', 'random_return', 'reference_levels', 'Switches']
+           'check_layouts', 'random_return', 'reference_levels', 'Switches', 'KeyDoor']
 
 # %% ../nbs/01a_worlds.ipynb #3f03da0e
 import torch
@@ -68,6 +68,8 @@ class GridNav(Task):
     def n_cells(self)->int: return self.size * self.size
     @property
     def state_dim(self)->int: return 2 * (2 * self.view + 1)**2 + 2 * self.n_cells
+    @property
+    def fields(self)->tuple: return (('bits', 2 * (2 * self.view + 1)**2), ('one', self.n_cells), ('bits', self.n_cells)) # `observe`'s fields
     def tables(self, device):
         "`grid_tables` of this world, made once per device."
         if device not in self._tab: self._tab[device] = grid_tables(self.size, self.view, device)
@@ -136,19 +138,30 @@ def _project(self:GridNav, x):
     return torch.cat([flags, pos, goal], -1)
 GridNav.project = _project
 
+def _known(self:GridNav, s0, s):
+    "Which entries of the observation of `s`, one move after `s0`, the observation of `s0` determines (bool `[..., state_dim]`): both flags of every cell `s0` saw (or off the grid: always a wall), the goal's field, and the agent's cell (where `s0` saw the cells it could move to)."
+    N, (_, seen) = self.n_cells, self.tables(s['pos'].device)
+    now, then = seen[s['pos']], seen[s0['pos']] # [*, V]
+    cell = (now[..., :, None] == then[..., None, :]).any(-1) | (now == N)
+    pos = torch.full_like(cell[..., :1], self.view >= 1).expand(*cell.shape[:-1], N)
+    return torch.cat([cell, cell, pos, torch.ones_like(pos)], -1)
+GridNav.known = _known
+
 # %% ../nbs/01a_worlds.ipynb #39531afb
+def _episode(s:dict, i:int)->dict: return {k: v.reshape(-1, *v.shape[len(s['pos'].shape):])[i:i + 1] for k, v in s.items()} # episode i, batch 1
+GridNav.marks = lambda self, one: {int(one['goal']): 'G'} # what `render` draws besides walls and the agent
+
 def render(task:GridNav, s:dict, i:int=0, path:list|None=None)->str:
-    "Episode `i` of a batched state as a text grid: `#` wall, `A` the agent, `G` the goal, `*` cells on `path` (a list of cells)."
-    flat = lambda k: s[k].reshape(-1, *s[k].shape[len(s['pos'].shape):])[i]
-    walls, pos, goal, n = flat('walls').tolist(), int(flat('pos')), int(flat('goal')), task.size
-    marks = {c: '*' for c in (path or [])} | {goal: 'G', pos: 'A'}
+    "Episode `i` of a batched state as a text grid: `#` wall, `A` the agent, `G` the goal (a task's own `marks`), `*` cells on `path` (a list of cells)."
+    one = _episode(s, i)
+    walls, pos, n = one['walls'][0].tolist(), int(one['pos']), task.size
+    marks = {c: '*' for c in (path or [])} | task.marks(one) | {pos: 'A'}
     return '\n'.join(' '.join(marks.get(r * n + c, '#' if walls[r * n + c] else '.') for c in range(n)) for r in range(n))
 
 def optimal_path(task:GridNav, s:dict, i:int=0)->list:
-    "The cells an optimal plan visits from episode `i`'s current cell to its goal (following `correct_action`)."
-    one = {k: v.reshape(-1, *v.shape[len(s['pos'].shape):])[i:i + 1] for k, v in s.items()}
-    cells = [int(one['pos'])]
-    while cells[-1] != int(one['goal']) and len(cells) <= task.n_cells:
+    "The cells an optimal plan visits from episode `i`'s current cell until it reaches its goal (following `correct_action`)."
+    one, cells = _episode(s, i), [int(s['pos'].reshape(-1)[i])]
+    while int(one['reached']) == 0 and len(cells) <= 2 * task.n_cells:
         one = task.transition(one, task.correct_action(one), None); cells.append(int(one['pos']))
     return cells
 
@@ -200,7 +213,7 @@ def reference_levels(task:Task, time_limit:int=16, episodes:int=4096, seed:int=0
 
 # %% ../nbs/01a_worlds.ipynb #9e4e5537
 WORLD_LEVELS = {'grid_nav': [({'size': 5}, 16), ({'size': 7, 'walls': 0.25}, 32), ({'size': 9, 'walls': 0.3}, 48)], # (knobs, time limit)
-                'switches': [({'k': 6}, 16), ({'k': 8}, 24)]}
+                'switches': [({'k': 6}, 16), ({'k': 8}, 24)], 'key_door': [({'size': 5}, 24), ({'size': 7, 'walls': 0.25}, 40)]}
 
 # %% ../nbs/01a_worlds.ipynb #6161b91f
 def _bits(x, k): return (x[..., None] >> torch.arange(k, device=x.device)) & 1 # an integer's k low bits, `[..., k]`
@@ -220,7 +233,9 @@ class Switches(Task):
         self.k, self.links = k, float(links)
         self.n_draws, self.n_step_draws = 2 + k * k, 0 # the target, the scramble, then each switch-light link
     @property
-    def state_dim(self)->int: return 2 * self.k
+    def state_dim(self)->int: return 2 * self.k + self.n_actions
+    @property
+    def fields(self)->tuple: return (('bits', 2 * self.k), ('bits', self.n_actions)) # `observe`'s: lights and target, the last press (none at the start)
     def init(self, u):
         k, P = self.k, 2 ** self.k
         link = (u[..., 2:].view(*u.shape[:-1], k, k) < self.links) | torch.eye(k, dtype=torch.bool, device=u.device) # [*, switch, light]
@@ -234,14 +249,14 @@ class Switches(Task):
         start = target ^ _nth(moved, _pick(u[..., 1], moved.sum(-1))) # scrambled from the solved state: solvable by construction
         z = torch.zeros_like(target)
         return {'lights': start, 'target': target, 'col': col, 'cost': cost, 'best': cost.gather(-1, (start ^ target)[..., None])[..., 0],
-                't': z, 'reached': z.clone()}
+                't': z, 'reached': z.clone(), 'last': z + self.n_actions}
 
 # %% ../nbs/01a_worlds.ipynb #da0057c2
 def _sw_transition(self:Switches, s, action, u):
     "Pressing switch `a` toggles the lights it is wired to; actions from `k` on do nothing."
     press = torch.where(action < self.k, s['col'].gather(-1, action.clamp(max=self.k - 1)[..., None])[..., 0], 0)
     lights = s['lights'] ^ press
-    return {**s, 'lights': lights, 't': s['t'] + 1, 'reached': s['reached'] | (lights == s['target']).long()}
+    return {**s, 'lights': lights, 't': s['t'] + 1, 'reached': s['reached'] | (lights == s['target']).long(), 'last': action}
 Switches.transition = _sw_transition
 
 def _sw_correct_action(self:Switches, s):
@@ -254,8 +269,11 @@ Switches.scored = lambda self, s: torch.ones_like(s['lights'], dtype=torch.bool)
 Switches.success = lambda self, s, action, nxt: (nxt['lights'] == s['target']) & (s['reached'] == 0)
 Switches.goal_reward = GridNav.goal_reward # optimal presses / presses taken, on arrival
 Switches.optimal_return = GridNav.optimal_return
-Switches.observe = lambda self, s: torch.cat([_bits(s['lights'], self.k), _bits(s['target'], self.k)], -1).float() # the lights, the target
-Switches.project = lambda self, x: (x > 0.5).float() # every field is a light: on or off
+def _sw_observe(self:Switches, s):
+    "The lights, the target, and which switch was pressed last (none at the start): what was done, so that what it did can be learnt."
+    return torch.cat([_bits(s['lights'], self.k).float(), _bits(s['target'], self.k).float(), _one_hot(s['last'], self.n_actions + 1)[..., :-1]], -1)
+Switches.observe = _sw_observe
+Switches.project = lambda self, x: (x > 0.5).float() # every field is a flag: on or off
 
 def _sw_chain(self:Switches, s):
     "The world as a chain over its light patterns: where each (pattern, press) leads `[*, 2**k * A]`, the start and the target."
@@ -265,5 +283,92 @@ def _sw_chain(self:Switches, s):
     return (here[..., None] ^ press[..., None, :]).flatten(-2), s['lights'], s['target'], P
 Switches.chain = _sw_chain
 
+# %% ../nbs/01a_worlds.ipynb #kd000002
+def _open_next(nbr, cell, u, avoid):
+    "A neighbour of `cell` on the grid, drawn by `u`, other than `avoid`."
+    ok = (nbr[cell] < nbr.shape[0]) & (nbr[cell] != avoid[..., None])
+    return nbr[cell].gather(-1, _nth(ok, _pick(u, ok.sum(-1)))[..., None])[..., 0]
+
+class KeyDoor(GridNav):
+    "Pick up the key, then step through the door it opens, in a walled grid drawn per episode, seeing only the cells around you."
+    name = 'key_door'
+    def __init__(self, n_symbols:int=4, size:int=5, walls:float=0.2, view:int=1):
+        super().__init__(n_symbols, size, walls, view)
+        self.n_draws = 5 + size * size # start, two cells opened from it, the door, the key, then one per cell for its wall
+    @property
+    def state_dim(self)->int: return (2 * self.view + 1)**2 + 3 * self.n_cells
+    @property
+    def fields(self)->tuple: return (('bits', (2 * self.view + 1)**2), ('one', self.n_cells), ('bits', self.n_cells), ('one', self.n_cells))
+    def init(self, u):
+        N, (nbr, _) = self.n_cells, self.tables(u.device)
+        start = _pick(u[..., 0], N)
+        one = _open_next(nbr, start, u[..., 1], start)
+        two = _open_next(nbr, one, u[..., 2], start)
+        free = (u[..., 5:5 + N] >= self.walls).scatter(-1, torch.stack([start, one, two], -1), True)
+        d0 = grid_distances(free, start)
+        door = _nth((d0 >= 2) & (d0 < UNREACHABLE), _pick(u[..., 3], ((d0 >= 2) & (d0 < UNREACHABLE)).sum(-1)))
+        near = (d0 >= 1) & (d0 <= d0.gather(-1, door[..., None])) & (torch.arange(N, device=u.device) != door[..., None])
+        key = _nth(near, _pick(u[..., 4], near.sum(-1)))
+        to_key = grid_distances(free.scatter(-1, door[..., None], False), key) # the first stage: the door is shut
+        to_door = grid_distances(free, door)
+        z = torch.zeros_like(start)
+        return {'walls': _off_grid((~free).long(), 1), 'pos': start, 'key': key, 'door': door, 'holding': z,
+                'to_key': _off_grid(to_key, UNREACHABLE), 'to_door': _off_grid(to_door, UNREACHABLE),
+                'best': to_key.gather(-1, start[..., None])[..., 0] + to_door.gather(-1, key[..., None])[..., 0], 't': z.clone(), 'reached': z.clone()}
+
+# %% ../nbs/01a_worlds.ipynb #kd000003
+def _kd_target(self:KeyDoor, s, action):
+    "Where each action leads: as in `GridNav`, with the door a wall until the key is held."
+    shut = s['walls'].scatter(-1, s['door'][..., None], 1 - s['holding'][..., None])
+    return GridNav.target(self, {'pos': s['pos'], 'walls': shut}, action)
+KeyDoor.target = _kd_target
+
+def _kd_transition(self:KeyDoor, s, action, u):
+    pos = self.target(s, action)
+    return {**s, 'pos': pos, 'holding': s['holding'] | (pos == s['key']).long(), 't': s['t'] + 1, 'reached': s['reached'] | (pos == s['door']).long()}
+KeyDoor.transition = _kd_transition
+KeyDoor.success = lambda self, s, action, nxt: (nxt['pos'] == s['door']) & (s['reached'] == 0)
+
+def _kd_correct_action(self:KeyDoor, s):
+    "The first move of an optimal plan: down the distance field of the current stage (to the key, then to the door)."
+    nbr, _ = self.tables(s['pos'].device)
+    return torch.where(s['holding'][..., None] == 1, s['to_door'], s['to_key']).gather(-1, nbr[s['pos']]).argmin(-1)
+KeyDoor.correct_action = _kd_correct_action
+
+def _kd_observe(self:KeyDoor, s):
+    N, (_, seen) = self.n_cells, self.tables(s['pos'].device)
+    wall = s['walls'].gather(-1, seen[s['pos']]).float() # off the grid reads as wall; the door is not a wall
+    return torch.cat([wall, _one_hot(s['pos'], N), _one_hot(s['key'], N) * (1 - s['holding'][..., None]), _one_hot(s['door'], N)], -1)
+KeyDoor.observe = _kd_observe
+
+# %% ../nbs/01a_worlds.ipynb #kd00000a
+def _kd_project(self:KeyDoor, x):
+    "The nearest observation this world can show to `x`: flags rounded, one cell for the agent and the door, one or none for the key."
+    V, N = (2 * self.view + 1)**2, self.n_cells
+    key = x[..., V + N:V + 2 * N]
+    key = _one_hot(key.argmax(-1), N) * (key.amax(-1, keepdim=True) > 0.5)
+    return torch.cat([(x[..., :V] > 0.5).float(), _one_hot(x[..., V:V + N].argmax(-1), N), key, _one_hot(x[..., V + 2 * N:].argmax(-1), N)], -1)
+KeyDoor.project = _kd_project
+
+def _kd_known(self:KeyDoor, s0, s):
+    "As `GridNav.known`: one move after `s0`, the walls of the cells `s0` saw; the agent's, key's and door's fields."
+    g = GridNav.known(self, s0, s) # [walls, goal flags, agent, goal]: this world has walls, then agent, key, door
+    V, N = (2 * self.view + 1)**2, self.n_cells
+    return torch.cat([g[..., :V], g[..., 2 * V:2 * V + N], torch.ones_like(g[..., :2 * N])], -1)
+KeyDoor.known = _kd_known
+KeyDoor.marks = lambda self, one: {int(one['door']): 'D'} | ({} if int(one['holding']) else {int(one['key']): 'K'})
+
+def _kd_chain(self:KeyDoor, s):
+    "The world as a chain over (cell, holding the key): where each (state, action) leads `[*, 2N * A]`, the start and the door held open."
+    N, A = self.n_cells, self.n_actions
+    here = torch.arange(N, device=s['pos'].device).expand(*s['pos'].shape, N)
+    to = []
+    for h in (0, 1):
+        st = {**s, 'pos': here, 'holding': torch.full_like(s['pos'], h)}
+        t = torch.stack([self.target(st, torch.full_like(here, a)) for a in range(A)], -1) # [*, N, A]
+        to.append(t + N * (torch.ones_like(t) if h else (t == s['key'][..., None, None]).long()))
+    return torch.cat(to, -2).flatten(-2), s['pos'] + N * s['holding'], s['door'] + N, 2 * N
+KeyDoor.chain = _kd_chain
+
 # %% ../nbs/01a_worlds.ipynb #b3771c16
-TASKS.update({GridNav.name: GridNav, Switches.name: Switches})
+TASKS.update({GridNav.name: GridNav, Switches.name: Switches, KeyDoor.name: KeyDoor})
