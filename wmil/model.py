@@ -87,12 +87,12 @@ def decode_next(out:torch.Tensor, # the world model's output `[..., state_dim]`
 def next_state_loss(out:torch.Tensor, # the world model's output `[..., state_dim]` (`world_out`)
                     target:torch.Tensor, # the true raw next state `[..., state_dim]`
                     fields:tuple|None=None)->torch.Tensor: # `[...]`
-    "Per step: the squared error averaged over the state; with `fields`, each field's cross-entropy (binary per flag, categorical per one-of field), summed and divided by the state size."
+    "Per step: the squared error averaged over the state; with `fields`, the mean over fields of each field's cross-entropy (binary summed over its flags, categorical for a one-of field)."
     if fields is None: return (out - target).pow(2).mean(-1)
     sizes = [n for _, n in fields]
     ce = [F.binary_cross_entropy_with_logits(o, t, reduction='none').sum(-1) if k == 'bits' else -(o.log_softmax(-1) * t).sum(-1)
           for (k, _), o, t in zip(fields, out.split(sizes, -1), target.split(sizes, -1))]
-    return sum(ce) / sum(sizes)
+    return sum(ce) / len(ce)
 
 # %% ../nbs/04_model.ipynb #0960caa7
 class BabyModel(nn.Module):
