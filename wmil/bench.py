@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['TUNED', 'EXP002_GRID', 'timed', 'matmul_flops', 'plain_loop', 'trainer_update', 'update_flops',
            'env_steps_per_second', 'gym_steps_per_second', 'time_to_success', 'sb3_time_to_success', 'parent_speeds',
-           'run_benchmarks', 'markdown_table', 'machine', 'sweep_speed', 'bench_main', 'main']
+           'plan_speeds', 'run_benchmarks', 'markdown_table', 'machine', 'sweep_speed', 'bench_main', 'main']
 
 # %% ../nbs/08_bench.ipynb #a9ea5005
 import argparse, json, math, platform, sys, tempfile, time
@@ -18,6 +18,7 @@ from .model import BabyModel
 from .config import Config
 from .trainer import Trainer
 from .llm_parent import LLMError, audit
+from .planner import lookahead
 
 # %% ../nbs/08_bench.ipynb #277c17ce
 def _sync(device):
@@ -146,6 +147,19 @@ def parent_speeds(device='cpu', n:int=300)->list:
         out.append(_rec(f'wmil_parent_{name}_updates', 1 / timed(tr.train_step, n, 3, device), 'updates/s', det, 'wmil_parent_deterministic_updates'))
     return out
 
+# %% ../nbs/08_bench.ipynb #a1b2c3d5
+def plan_speeds(device='cpu', n:int=50, depths:tuple=(1, 2, 3))->list:
+    "Decisions/s on GridNav (64 episodes, one seed) by the policy, and by `lookahead` at each depth against the policy's."
+    tr = trainer_update(1, 64, 8, device, task='grid_nav', num_actions=4, algo='ppo', gamma=0.99, rollout_len=16, planner='lookahead')
+    env, zero = tr.env, torch.zeros(1, 64, tr.task.n_actions, device=tr.device)
+    with torch.no_grad():
+        pol = 64 / timed(lambda: tr._call('act', env.history, env.mask, zero), n, 3, device)
+        out = [_rec('plan_policy_decisions', pol, 'decisions/s', note='GridNav 5x5, 64 episodes of one seed: the policy alone')]
+        for d in depths:
+            sec = timed(lambda: lookahead(lambda *a: tr._call('expand', *a), env.history, env.mask, d, 0.99, tr.task.project), max(n // 4 ** (d - 1), 3), 1, device)
+            out.append(_rec(f'plan_lookahead_depth{d}_decisions', 64 / sec, 'decisions/s', pol, 'plan_policy_decisions', note=f'{tr.task.n_actions ** d} branches per decision'))
+    return out
+
 # %% ../nbs/08_bench.ipynb #bd77ccd0
 def run_benchmarks(device='cpu', quick:bool=False, emit=None)->list:
     "Measure every figure; call `emit(record)` as each one is ready."
@@ -173,6 +187,7 @@ def run_benchmarks(device='cpu', quick:bool=False, emit=None)->list:
         add(_rec(f'wmil_{S}seeds_b64_ctx8_wall_per_update', sec * 1e3, 'ms', base * 1e3, '1 seed ms/update',
                  note=f'{S * 64 / sec:,.0f} transitions/s over all seeds'))
     for r in parent_speeds(device, n): add(r)
+    for r in plan_speeds(device, 6 if quick else 50, (1, 2) if quick else (1, 2, 3)): add(r)
     sb3 = None if quick else sb3_time_to_success()
     if sb3: add(_rec('sb3_ppo_time_to_95pct', sb3['seconds'], 's', note=f"{sb3['env_steps']:,} transitions"))
     for name, cfg in [('default', {}), ('tuned', TUNED)]:

@@ -62,6 +62,14 @@ def _parent_flags(p:argparse.ArgumentParser):
     g.add_argument('--unlabelled', choices=['reward_model', 'mask'], help='ungraded steps: relabelled by the reward model, or left out (default: reward_model)')
     g.add_argument('--imagine-horizon', type=int, metavar='K', help="also learn from K steps imagined with the baby's world model, rewarded by the reward model (default: 0)")
 
+# %% ../nbs/07_cli.ipynb #e493baf1
+def _planner_flags(p:argparse.ArgumentParser):
+    g = p.add_argument_group('planning (wmil.planner)')
+    g.add_argument('--planner', choices=['none', 'lookahead'], help="lookahead: evaluation also acts by planning with the baby's own world, reward and value heads, scored as eval/plan_* (default: none)")
+    g.add_argument('--plan-depth', type=int, metavar='D', help='the planner imagines every action sequence of D steps (default: 2)')
+    g.add_argument('--plan-weight', type=float, metavar='W', help="training acts by the policy's logits plus W times each action's imagined return (default: none, by the policy)")
+    g.add_argument('--reward-head', choices=['auto', 'on', 'off'], help="a head predicting the parent's goal reward per action, trained on the rewards given (default: auto, on with a planner)")
+
 # %% ../nbs/07_cli.ipynb #5e3b6f27
 def train_parser()->argparse.ArgumentParser:
     "The `wmil-train` argument parser."
@@ -99,7 +107,7 @@ def train_parser()->argparse.ArgumentParser:
     p.add_argument('--log-dir', metavar='DIR', help='run directory (default: runs/TASK-seedS-TIMESTAMP)')
     p.add_argument('--resume', metavar='DIR', help='continue the run in DIR up to --total-steps')
     p.add_argument('--quiet', action='store_true', help='no progress bar or per-row lines')
-    _parent_flags(p)
+    _parent_flags(p); _planner_flags(p)
     return p
 
 # %% ../nbs/07_cli.ipynb #23b5ad6c
@@ -108,7 +116,7 @@ _FLAG_FIELDS = {'task': 'task', 'total_steps': 'total_steps', 'batch_size': 'bat
                 'lr': 'lr', 'time_limit': 'time_limit', 'reward_weights': 'reward_weights', 'reward_scaling': 'reward_scaling', 'baseline': 'baseline', 'policy_steps': 'policy_steps',
                 'lr_schedule': 'lr_schedule', 'curriculum': 'curriculum', 'eval_episodes': 'eval_episodes', 'num_actions': 'num_actions',
                 **{k: k for k in ('parent', 'parent_noise', 'parent_skip', 'llm_backend', 'llm_model', 'llm_base_url', 'llm_template', 'llm_threshold',
-                                  'llm_fallback', 'llm_cache', 'grading_budget', 'query_selection', 'unlabelled', 'imagine_horizon')}}
+                                  'llm_fallback', 'llm_cache', 'grading_budget', 'query_selection', 'unlabelled', 'imagine_horizon', 'planner', 'plan_depth', 'plan_weight', 'reward_head')}}
 
 def config_from_args(args:argparse.Namespace)->Config:
     "Defaults, then the `--config` file, then the flags."

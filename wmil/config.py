@@ -68,6 +68,11 @@ class AlgoFields:
     world_model_loss: str = 'fields' # 'fields': where the task declares its state's fields (the worlds), cross-entropy per field (`next_state_loss`); 'mse': squared error on the raw state, as for every other task
     world_model_head: str = 'auto' # 'auto': 'per_action' where the task declares its fields (the worlds), else 'concat' (`BabyModel`'s `world_head`)
     world_model_grad: str = 'shared' # how that loss reaches the baby: 'shared' (one loss, clipping and Adam with the policy's), 'detached' (the head learns on a stopped hidden state; the trunk learns from the policy alone) or 'separate' (it reaches the trunk, clipped and stepped by an Adam of its own)
+    reward_head: str = 'auto' # the baby's head predicting the parent's goal reward for every action, trained on the rewards the parent gave: 'on', 'off', or 'auto' (on where a planner is set)
+    reward_model_coef: float = 1.0 # weight of that head's loss (its squared error on graded steps)
+    planner: str = 'none' # 'lookahead': evaluation also acts by planning with the baby's own world, reward and value heads (`wmil.planner`), scored beside the policy's greedy acts as eval/plan_*
+    plan_depth: int = 2 # the planner's depth: every action sequence of this length is imagined (n_actions ** depth branches)
+    plan_weight: float|None = None # with a planner, the baby also acts by it in training: by its policy's logits plus this times each action's imagined return (None: training acts by the policy; eval/plan_* by the imagined returns alone)
     value_coef: float = 0.5 # weight of the value-head loss (PPO; REINFORCE with `baseline='value'`)
     baseline_decay: float = 0.05 # step size of REINFORCE's running-average baseline (logged as `charts/baseline` either way)
     baseline: str = 'value' # REINFORCE's baseline: 'value' (the value head, trained with `value_coef`) or 'running' (one running average per seed)
@@ -148,14 +153,15 @@ class Config(LogFields, BudgetFields, ParentFields, CurriculumFields, AlgoFields
 # %% ../nbs/05b_config.ipynb #1594aa52
 _POS_INT = ('num_actions', 'time_limit', 'total_steps', 'batch_size', 'rollout_len', 'context_len', 'hidden_dim', 'n_layers',
             'n_heads', 'ffn_dim', 'log_every', 'checkpoint_every', 'ppo_epochs', 'ppo_minibatches', 'curriculum_min_steps',
-            'query_pool', 'rm_heads', 'rm_hidden', 'rm_batch', 'rm_steps', 'rm_buffer', 'imagine_branches')
-_NONNEG = ('gamma', 'entropy_coef', 'world_model_coef', 'value_coef', 'max_grad_norm', 'baseline_decay', 'imagine_weight')
+            'query_pool', 'rm_heads', 'rm_hidden', 'rm_batch', 'rm_steps', 'rm_buffer', 'imagine_branches', 'plan_depth')
+_NONNEG = ('gamma', 'entropy_coef', 'world_model_coef', 'reward_model_coef', 'value_coef', 'max_grad_norm', 'baseline_decay', 'imagine_weight')
 _UNIT = ('gae_lambda', 'clip_coef', 'curriculum_threshold', 'curriculum_mix', 'lr_final', 'parent_noise', 'parent_skip')
 _CHOICES = {'device': ('auto', 'cpu', 'cuda'), 'algo': ('reinforce', 'ppo'), 'reward_scaling': ('fixed', 'adaptive'),
             'baseline': ('running', 'value'), 'policy_steps': ('all', 'scored'), 'lr_schedule': ('constant', 'linear', 'cosine'),
             'parent': ('deterministic', 'noisy', 'llm'), 'llm_backend': ('local', 'openai'), 'llm_answer': ('logprobs', 'json'),
             'llm_fallback': ('error', 'rule'), 'query_selection': ('random', 'uncertainty', 'disagreement', 'gated'),
-            'unlabelled': ('reward_model', 'mask'), 'world_model_grad': ('shared', 'detached', 'separate'), 'world_model_loss': ('fields', 'mse'), 'world_model_head': ('auto', *WORLD_HEADS), 'core': CORES}
+            'unlabelled': ('reward_model', 'mask'), 'world_model_grad': ('shared', 'detached', 'separate'), 'world_model_loss': ('fields', 'mse'), 'world_model_head': ('auto', *WORLD_HEADS), 'core': CORES,
+            'reward_head': ('auto', 'on', 'off'), 'planner': ('none', 'lookahead')}
 
 def _is_int(v): return isinstance(v, int) and not isinstance(v, bool)
 def _is_num(v): return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
@@ -194,6 +200,9 @@ def _check_budget(cfg):
     if cfg.imagine_updates and not cfg.imagine_horizon: raise ConfigError("imagine_updates needs imagine_horizon > 0: those updates learn from imagined steps only")
     if cfg.imagine_horizon and g is None: raise ConfigError("imagine_horizon needs a grading_budget: imagined steps are rewarded by the reward model trained on graded steps")
     if cfg.imagine_horizon and cfg.imagine_branches > cfg.batch_size * cfg.rollout_len: raise ConfigError(f"imagine_branches ({cfg.imagine_branches}) must be at most batch_size * rollout_len ({cfg.batch_size * cfg.rollout_len}), the real windows of an update")
+    if cfg.planner != 'none' and cfg.reward_head == 'off': raise ConfigError(f"planner {cfg.planner!r} needs the reward head: set reward_head to 'auto' or 'on'")
+    if cfg.plan_weight is not None and not (_is_num(cfg.plan_weight) and cfg.plan_weight > 0 and cfg.planner != 'none'):
+        raise ConfigError(f"plan_weight must be a positive number with a planner set, or null (training acts by the policy alone); got {cfg.plan_weight!r} with planner {cfg.planner!r}")
     if g is not None and cfg.algo != 'reinforce': raise ConfigError(f"grading_budget needs algo 'reinforce' (PPO on a budget is not built yet), got algo {cfg.algo!r}")
 
 # %% ../nbs/05b_config.ipynb #f07d5e1b
@@ -247,7 +256,8 @@ def model_of(cfg:Config, task)->BabyModel:
     "A randomly initialised baby with `cfg`'s architecture, sized for `task`."
     return BabyModel(task.state_dim, task.n_actions, cfg.hidden_dim, cfg.n_layers, cfg.n_heads, cfg.ffn_dim, cfg.context_len, cfg.core, cfg.positions,
                      getattr(task, 'fields', None) if cfg.world_model_loss == 'fields' else None,
-                     cfg.world_model_head if cfg.world_model_head != 'auto' else 'per_action' if hasattr(task, 'fields') else 'concat')
+                     cfg.world_model_head if cfg.world_model_head != 'auto' else 'per_action' if hasattr(task, 'fields') else 'concat',
+                     cfg.reward_head == 'on' or (cfg.reward_head == 'auto' and cfg.planner != 'none'))
 
 def parent_of(cfg:Config, task, device='cpu')->Parent:
     "The parent `cfg` asks for, judging `task` (an LLM parent loads its model here)."

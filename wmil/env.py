@@ -158,9 +158,10 @@ def load_state_dict(self:SymbolicEnv, sd:dict):
 def greedy_scores(policy, # maps (history, mask) to logits `[*batch, n_actions]`, or to a result with `.logits` (`wmil.model.Acted`)
                   env:SymbolicEnv, # fresh from `reset` (all episodes at their first step); its parent pays the returns (a rule parent: the task's own)
                   episodes:int, # per seed; rounded up to whole batches
+                  rewards:bool=False, # the policy's result has a reward head's prediction for its action (`.reward`): score it as 'reward_accuracy'
                  )->dict: # 'success_rate' `[S]` (a scalar for a single-seed env); in a world also 'return_fraction' and `model_accuracy`'s
-    "Success on the steps the task scores, acting greedily in `episodes` episodes per seed; in a world that knows its optimal return, the return as a fraction of it, and, given the world model's predictions, how far ahead they are right (`model_accuracy`, on one more batch of episodes)."
-    hit = n = ret = best = 0
+    "Success on the steps the task scores, acting greedily in `episodes` episodes per seed; in a world that knows its optimal return, the return as a fraction of it; with `rewards`, how often the reward head's prediction for the action taken is within 0.1 of the rule's goal reward (at every step, and on the steps the rule pays); and, given the world model's predictions, how far ahead they are right (`model_accuracy`, on one more batch of episodes)."
+    hit = n = ret = best = right = paid = right_paid = 0
     known = hasattr(env.task, 'optimal_return')
     for _ in range(math.ceil(episodes / env.batch_shape[-1]) * env.time_limit):
         if known and env.clock == 0: best = best + env.task.optimal_return(env.state, env.time_limit).sum(-1) # a new batch of episodes
@@ -169,7 +170,11 @@ def greedy_scores(policy, # maps (history, mask) to logits `[*batch, n_actions]`
         scored = st.scored.expand(env.batch_shape)
         hit, n = hit + (st.success & scored).sum(-1), n + scored.sum(-1)
         if known: ret = ret + st.reward.goal.sum(-1)
+        if rewards: # within 0.1 of what the rule pays, at every step and where it pays
+            ok, pays = (out.reward - st.reward.goal).abs() < 0.1, st.reward.goal > 0
+            right, right_paid, paid = right + ok.sum(-1), right_paid + (ok & pays).sum(-1), paid + pays.sum(-1)
     out = {'success_rate': hit / n.clamp(min=1), **({'return_fraction': ret / best.clamp(min=1)} if known else {})}
+    if rewards: out.update(reward_accuracy=right / (math.ceil(episodes / env.batch_shape[-1]) * env.time_limit * env.batch_shape[-1]), reward_accuracy_paid=right_paid / paid.clamp(min=1))
     if known and hasattr(env.task, 'project') and hasattr(policy(env.history, env.mask), 'predicted'): out.update(model_accuracy(policy, env))
     return out
 

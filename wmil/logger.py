@@ -15,7 +15,7 @@ from fastcore.basics import patch
 # %% ../nbs/05d_logger.ipynb #a0ff9b0a
 MEANS = ('charts/entropy', 'losses/policy', 'losses/world_model', 'losses/value', 'rewards/goal', 'rewards/pred',
          'losses/grad_norm', 'charts/baseline', 'losses/approx_kl', 'losses/clip_fraction', # averaged over a row's updates
-         'charts/value')
+         'charts/value', 'losses/reward_model')
 COUNTS = ('success', 'scored', 'episode_success', 'episodes', # summed, then turned into rates
           'unscored', 'p_correct_sum', 'adv_scored_sum', 'adv_scored_sq', 'adv_unscored_sum', 'adv_unscored_sq')
 METRICS = MEANS + COUNTS # what each update records, in buffer order
@@ -51,7 +51,7 @@ def update_metrics(r:dict, # the rollout: goal, pred, success, scored, episode_s
         diag = {'charts/value': r['values'].detach().mean((0, 2)), 'unscored': sums(u), 'p_correct_sum': sums(p * s),
                 'adv_scored_sum': sums(adv * s), 'adv_scored_sq': sums(adv2 * s), 'adv_unscored_sum': sums(adv * u), 'adv_unscored_sq': sums(adv2 * u)}
     return {**diag, 'charts/entropy': L['entropy'], 'losses/policy': L['policy'], 'losses/world_model': L['world_model'],
-            'losses/value': L.get('value', zeros), 'rewards/goal': r['goal'].mean((0, 2)), 'rewards/pred': r['pred'].mean((0, 2)),
+            'losses/value': L.get('value', zeros), 'losses/reward_model': L.get('reward_model', zeros), 'rewards/goal': r['goal'].mean((0, 2)), 'rewards/pred': r['pred'].mean((0, 2)),
             'losses/grad_norm': L['grad_norm'], 'charts/baseline': baseline, 'losses/approx_kl': L.get('approx_kl', zeros),
             'losses/clip_fraction': L.get('clip_fraction', zeros), 'success': sums(r['success'] & r['scored']),
             'scored': sums(r['scored']), 'episode_success': sums(r['episode_success'] & r['truncated']), 'episodes': sums(r['truncated'])}

@@ -109,6 +109,7 @@ class BabyModel(nn.Module):
                  positions:bool=True, # add a learned embedding of each slot's position (False: none)
                  fields:tuple|None=None, # the state's fields as (kind, size) pairs, kinds 'bits' or 'one' (`next_state_loss`); None: one raw vector
                  world_head:str='concat', # 'concat': the world model reads the hidden state and the action's embedding; 'per_action': the hidden and current raw state, predicting every action's next state at once
+                 reward_head:bool=False, # a head predicting the parent's goal reward for every action at once (`rewards`), what a planner adds up
                 ):
         super().__init__()
         if core not in CORES: raise ValueError(f"core must be one of {', '.join(CORES)}; got {core!r}")
@@ -117,7 +118,7 @@ class BabyModel(nn.Module):
         self.state_dim, self.n_actions, self.context_len, self.core_type, self.world_head = state_dim, n_actions, context_len, core, world_head
         self.fields = None if fields is None else tuple((str(k), int(n)) for k, n in fields)
         self.hparams = dict(state_dim=state_dim, n_actions=n_actions, hidden_dim=hidden_dim, n_layers=n_layers, n_heads=n_heads, ffn_dim=ffn_dim,
-                            context_len=context_len, core=core, positions=positions, fields=self.fields, world_head=world_head) # what builds another baby of this shape
+                            context_len=context_len, core=core, positions=positions, fields=self.fields, world_head=world_head, reward_head=reward_head) # what builds another baby of this shape
         H = hidden_dim
         self.encoder = nn.Sequential(nn.Linear(state_dim, H), nn.ReLU(), nn.Linear(H, H))
         if positions: self.pos = nn.Parameter(torch.randn(context_len, H) * 0.02)
@@ -129,6 +130,7 @@ class BabyModel(nn.Module):
         if world_head == 'concat': self.action_embed, self.world_model = nn.Embedding(n_actions, H), nn.Sequential(nn.Linear(2 * H, H), nn.ReLU(), nn.Linear(H, state_dim))
         else: self.world_model = nn.Sequential(nn.Linear(H + state_dim, ffn_dim), nn.ReLU(), nn.Linear(ffn_dim, n_actions * state_dim))
         self.value_head = nn.Sequential(nn.Linear(H, 32), nn.ReLU(), nn.Linear(32, 1))
+        if reward_head: self.reward_model = nn.Sequential(nn.Linear(H + state_dim, ffn_dim), nn.ReLU(), nn.Linear(ffn_dim, n_actions)) # made last: babies without it draw the same weights
         with torch.no_grad(): # a near-uniform first policy (as CleanRL initialises its actor's last layer)
             self.action_head.weight.mul_(0.01); self.action_head.bias.zero_()
 
@@ -177,6 +179,22 @@ def forward(self:BabyModel, history, mask=None, action=None)->BabyOutput:
     nxt = None if action is None else self.predict_next(h, action, history[..., -1, :])
     return BabyOutput(self.action_head(h), self.value_head(h).squeeze(-1), h, nxt)
 
+# %% ../nbs/04_model.ipynb #f1e1d0a0
+@patch
+def every_out(self:BabyModel, hidden, state)->torch.Tensor: # `[..., n_actions, state_dim]`
+    "`world_out` for every action at once, what a planner branches on (one pass with the 'per_action' head)."
+    if self.world_head == 'per_action': return self.world_model(torch.cat([hidden, state], -1)).unflatten(-1, (self.n_actions, self.state_dim))
+    return self.world_model(torch.cat([hidden[..., None, :].expand(*hidden.shape[:-1], self.n_actions, -1), self.action_embed.weight.expand(*hidden.shape[:-1], -1, -1)], -1))
+
+@patch
+def rewards(self:BabyModel,
+            hidden:torch.Tensor, # from `core`, `[..., hidden_dim]`
+            state:torch.Tensor, # the current raw state `[..., state_dim]`
+           )->torch.Tensor: # `[..., n_actions]`; zeros for a baby without the head
+    "The reward head: the goal reward the parent is predicted to give for each action, from the hidden and the current raw state."
+    if not hasattr(self, 'reward_model'): return hidden.new_zeros(*hidden.shape[:-1], self.n_actions)
+    return self.reward_model(torch.cat([hidden, state], -1))
+
 # %% ../nbs/04_model.ipynb #7bbc2ec7
 @patch
 def param_groups(self:BabyModel)->dict:
@@ -185,7 +203,7 @@ def param_groups(self:BabyModel)->dict:
     core = [m for m in (self.pos, self.blocks, self.mixer, self.norm) if isinstance(m, (nn.Module, nn.Parameter))]
     return {'StateEncoder': n(self.encoder), 'TransformerCore' if self.core_type == 'transformer' else 'Core': n(*core),
             'ActionHead': n(self.action_head), 'WorldModelHead': n(*[m for m in (getattr(self, 'action_embed', None), self.world_model) if m is not None]),
-            'ValueHead': n(self.value_head), 'total': n(self)}
+            'ValueHead': n(self.value_head), **({'RewardHead': n(self.reward_model)} if hasattr(self, 'reward_model') else {}), 'total': n(self)}
 
 @patch
 def _repr_markdown_(self:BabyModel):
@@ -196,7 +214,8 @@ def _repr_markdown_(self:BabyModel):
               'ActionHead': f"{self.pos.shape[1]} → {self.n_actions}",
               'WorldModelHead': f"{self.pos.shape[1]} + {self.pos.shape[1]} (action) → {self.pos.shape[1]} → {self.state_dim} (raw next state)" if self.world_head == 'concat'
                                 else f"{self.pos.shape[1]} + {self.state_dim} (current state) → {self.world_model[0].out_features} → {self.n_actions} × {self.state_dim} (each action's next state)",
-              'ValueHead': f"{self.pos.shape[1]} → 32 → 1", 'total': ''}
+              'ValueHead': f"{self.pos.shape[1]} → 32 → 1", 'total': '',
+              'RewardHead': f"{self.pos.shape[1]} + {self.state_dim} (current state) → {self.reward_model[0].out_features} → {self.n_actions} (each action's goal reward)" if hasattr(self, 'reward_model') else ''}
     rows = '\n'.join(f"| {k} | {v:,} | {shapes[k]} |" for k, v in g.items())
     return f"**BabyModel** ({g['total']:,} parameters)\n\n| part | parameters | shape |\n|---|---:|---|\n{rows}"
 
@@ -205,10 +224,11 @@ class Acted(NamedTuple):
     "What the baby's acting call returns, by name (every field `[*batch, ...]`, with a leading seed axis when called over seeds)."
     logits: torch.Tensor; value: torch.Tensor; action: torch.Tensor; predicted: torch.Tensor; hidden: torch.Tensor
     wm_out: torch.Tensor # the world model's raw output, what its loss reads (`predicted` itself, or with `fields` their logits)
+    reward: torch.Tensor # the reward head's prediction for the action taken (0 without the head)
 
 class Evaluated(NamedTuple):
     "What the baby's evaluating call returns for actions already taken, by name."
-    logits: torch.Tensor; value: torch.Tensor; predicted: torch.Tensor; wm_out: torch.Tensor
+    logits: torch.Tensor; value: torch.Tensor; predicted: torch.Tensor; wm_out: torch.Tensor; reward: torch.Tensor
 
 class BabyAct(nn.Module):
     "Policy logits, value, sampled action, world-model prediction and the hidden state, for one seed (an `Acted`)."
@@ -217,15 +237,17 @@ class BabyAct(nn.Module):
     def forward(self, history, mask, noise):
         out = self.model(history, mask)
         action = (out.logits.detach() + noise).argmax(-1)
-        wm = self.model.world_out(out.hidden.detach() if self.detach_wm else out.hidden, action, history[..., -1, :])
-        return Acted(out.logits, out.value, action, decode_next(wm, self.model.fields), out.hidden, wm)
+        h, s = out.hidden.detach() if self.detach_wm else out.hidden, history[..., -1, :]
+        wm, r = self.model.world_out(h, action, s), self.model.rewards(h, s).gather(-1, action[..., None]).squeeze(-1)
+        return Acted(out.logits, out.value, action, decode_next(wm, self.model.fields), out.hidden, wm, r)
 
 class BabyEval(BabyAct):
     "Policy logits, value and world-model prediction for actions already taken."
     def forward(self, history, mask, action): # in `BabyModel.forward`'s order, so gradients add up in the same order
         h = self.model.core(history, mask)
-        wm = self.model.world_out(h.detach() if self.detach_wm else h, action, history[..., -1, :])
-        return Evaluated(self.model.action_head(h), self.model.value_head(h).squeeze(-1), decode_next(wm, self.model.fields), wm)
+        hw, s = h.detach() if self.detach_wm else h, history[..., -1, :]
+        wm, r = self.model.world_out(hw, action, s), self.model.rewards(hw, s).gather(-1, action[..., None]).squeeze(-1)
+        return Evaluated(self.model.action_head(h), self.model.value_head(h).squeeze(-1), decode_next(wm, self.model.fields), wm, r)
 
 def seed_calls(module:nn.Module)->tuple:
     "`module` (wrapping a baby as `.model`) as a function of one seed's parameters, and the same `vmap`-ed over seeds."

@@ -40,6 +40,7 @@ def ppo_losses(logits:torch.Tensor, # `[S, N, n_actions]`
                predicted:torch.Tensor, next_state:torch.Tensor, # the world model's output (`Evaluated.wm_out`) and the truth, `[S, N, state_dim]`
                clip_coef:float=0.2,
                wm_loss=None, # per-step world-model loss (predicted, next_state) -> `[...]` (`BabyModel.wm_loss`); None: squared error
+               reward:tuple|None=None, # (predicted, goal reward, bool mask), each `[S, N]`: the reward head's squared error on the masked (graded) steps, as 'reward_model'
               )->dict: # name -> per-seed value `[S]`
     "Per-seed PPO losses (and diagnostics)."
     logp_all = logits.log_softmax(-1)
@@ -50,9 +51,11 @@ def ppo_losses(logits:torch.Tensor, # `[S, N, n_actions]`
     with torch.no_grad():
         kl = ((ratio - 1) - (logp - old_logp)).mean(1)
         clipfrac = ((ratio - 1).abs() > clip_coef).float().mean(1)
-    return {'policy': pg, 'value': 0.5 * (values - returns).pow(2).mean(1),
-            'entropy': -(logp_all.exp() * logp_all).sum(-1).mean(1),
-            'world_model': (wm_loss(predicted, next_state) if wm_loss else (predicted - next_state).pow(2).mean(-1)).mean(1), 'approx_kl': kl, 'clip_fraction': clipfrac}
+    out = {'policy': pg, 'value': 0.5 * (values - returns).pow(2).mean(1),
+           'entropy': -(logp_all.exp() * logp_all).sum(-1).mean(1),
+           'world_model': (wm_loss(predicted, next_state) if wm_loss else (predicted - next_state).pow(2).mean(-1)).mean(1), 'approx_kl': kl, 'clip_fraction': clipfrac}
+    if reward is not None: out['reward_model'] = ((reward[0] - reward[1]).pow(2) * reward[2]).sum(1) / reward[2].sum(1).clamp(min=1)
+    return out
 
 # %% ../nbs/05a_ppo.ipynb #a93aa4fc
 def per_seed_samples(x:torch.Tensor)->torch.Tensor:

@@ -40,6 +40,7 @@ def reinforce_losses(logits:torch.Tensor, # `[T, S, B, n_actions]`
                      policy_mask:torch.Tensor|None=None, # bool `[T, S, B]`: the steps the policy loss averages over (None: all)
                      value_mask:torch.Tensor|None=None, # bool `[T, S, B]`: the steps the value loss averages over (None: all)
                      wm_loss=None, # per-step world-model loss (predicted, next_state) -> `[...]` (`BabyModel.wm_loss`); None: squared error
+                     reward:tuple|None=None, # (predicted, goal reward, bool mask), each `[T, S, B]`: the reward head's squared error on the masked (graded) steps, as 'reward_model'
                     )->dict: # name -> per-seed loss `[S]`
     "Per-seed REINFORCE, entropy, world-model (and value) losses."
     logp = logits.log_softmax(-1)
@@ -50,6 +51,7 @@ def reinforce_losses(logits:torch.Tensor, # `[T, S, B, n_actions]`
            'entropy': -(logp.exp() * logp).sum(-1).mean((0, 2)),
            'world_model': (wm_loss(predicted, next_state) if wm_loss else (predicted - next_state).pow(2).mean(-1)).mean((0, 2))}
     if values is not None: out['value'] = masked_mean((values - returns).pow(2), value_mask)
+    if reward is not None: out['reward_model'] = masked_mean((reward[0] - reward[1]).pow(2), reward[2])
     return out
 
 # %% ../nbs/05_reinforce.ipynb #de524ef8

@@ -25,6 +25,7 @@ from .optim import *
 from .logger import *
 from .curriculum import *
 from .budget import *
+from .planner import *
 from .checkpoint import *
 _all_ = ['Config', 'ConfigError', 'CheckpointError', 'load_config'] # so that `from wmil.trainer import *` gives what a run needs
 
@@ -38,8 +39,7 @@ class Trainer:
                  verbose:bool=False, # also print each metrics row's seed-mean summary
                 ):
         self.cfg, self.progress, self.verbose = cfg, progress, verbose
-        self.device = resolve_device(cfg.device)
-        self.task = task_of(cfg)
+        self.device, self.task = resolve_device(cfg.device), task_of(cfg)
         self.curriculum = Curriculum(cfg, self.task, self.device) if cfg.curriculum else None
         self.env = SymbolicEnv(self.task, parent_of(cfg, self.task, self.device), batch_size=cfg.batch_size, seeds=cfg.seeds,
                                time_limit=cfg.time_limit, context_len=cfg.context_len, device=self.device)
@@ -59,19 +59,18 @@ def _init_babies(self:Trainer):
     self.params = self.flat.params # name -> leaf view `[S, ...]`
     self.opt = flat_adam([self.flat.data], peak_lr(self.cfg))
     self.opt_wm = flat_adam([self.flat.data], peak_lr(self.cfg)) if self.cfg.world_model_grad == 'separate' else None # the world model's own Adam
-    detach = self.cfg.world_model_grad == 'detached' # the world model learns on a stopped hidden state
-    self._fns = {'act': seed_calls(BabyAct(self.model, detach)), 'eval': seed_calls(BabyEval(self.model, detach))}
+    detach, self.rewarded = self.cfg.world_model_grad == 'detached', hasattr(self.model, 'reward_model') # the world model learns on a stopped hidden state; the baby predicts the parent's rewards
+    self._fns = {'act': seed_calls(BabyAct(self.model, detach)), 'eval': seed_calls(BabyEval(self.model, detach)), 'expand': seed_calls(BabyExpand(self.model))}
+    self._plan = lambda h, m: lookahead(lambda *a: self._call('expand', *a), h, m, self.cfg.plan_depth, self.cfg.gamma, getattr(self.task, 'project', None)) # each action's imagined return
 
 @patch
 def _init_state(self:Trainer):
     "Per-seed keys, baselines and reward scales; the metrics ring; the step counter."
     cfg, S = self.cfg, self.n_seeds
-    self.keys = seed_key(cfg.seeds, device=self.device)
-    self.baseline = torch.zeros(S, device=self.device)
+    self.keys, self.baseline = seed_key(cfg.seeds, device=self.device), torch.zeros(S, device=self.device)
     self.reward_rms = torch.ones(S, len(RewardVector.components()), device=self.device) # running RMS per component
-    self.window = metrics_window(cfg) # metrics rows sum the trailing `window` updates (`wmil.config`)
-    self.ring = MetricsRing(self.window, S, self.device)
-    self.step, self.elapsed, self.rows = 0, 0.0, []
+    self.window = metrics_window(cfg) # metrics rows sum the trailing `window` updates (`wmil.config`), kept in `ring`
+    self.ring, self.step, self.elapsed, self.rows = MetricsRing(self.window, S, self.device), 0, 0.0, []
     self._probe, self.grad_share = False, None # row-time diagnostics: asked for by `fit`, measured by `_reinforce`
 
 # %% ../nbs/06_trainer.ipynb #154644a3
@@ -89,14 +88,15 @@ def _collect(self:Trainer, grad:bool)->dict:
     cfg, env, roll = self.cfg, self.env, defaultdict(list)
     for j in range(cfg.rollout_len):
         noise = gumbel(fold(self.keys, Purpose.ACT, env.n), (cfg.batch_size, self.task.n_actions))
+        bonus = cfg.plan_weight * self._plan(env.history, env.mask) if cfg.plan_weight else torch.zeros_like(noise) # acting by the planner too: logits + bonus
         roll['history'].append(env.history); roll['mask'].append(env.mask)
         with torch.set_grad_enabled(grad):
-            a = self._call('act', env.history, env.mask, noise) # an `Acted`; the world model learns from its raw output, `wm_out`
+            a = self._call('act', env.history, env.mask, noise + bonus) # an `Acted`; the world model learns from its raw output, `wm_out`
         grade = self.budget.select(a.hidden.detach(), a.action, self.step * cfg.rollout_len + j) if self.budget else None
         st = env.step(a.action, predicted=a.predicted, grade=grade, validate=False)
-        for k, v in dict(logits=a.logits, values=a.value, actions=a.action, predicted=a.wm_out, next_state=st.next_state, goal=st.reward.goal,
+        for k, v in dict(logits=a.logits + bonus, bonus=bonus, values=a.value, actions=a.action, predicted=a.wm_out, next_state=st.next_state, goal=st.reward.goal,
                          pred=st.reward.pred, success=st.success, scored=st.scored, truncated=st.truncated, episode_success=st.episode_success,
-                         correct=st.correct_action, **({'hidden': a.hidden, 'graded': st.graded} if self.budget else {})).items(): roll[k].append(v)
+                         correct=st.correct_action, reward_pred=a.reward, graded=st.graded, **({'hidden': a.hidden} if self.budget else {})).items(): roll[k].append(v)
     return {k: torch.stack(v) for k, v in roll.items()}
 
 # %% ../nbs/06_trainer.ipynb #1bcdee3f
@@ -127,13 +127,13 @@ def _learn_step(self:Trainer, loss:torch.Tensor, wm:torch.Tensor|None=None)->tor
 @patch
 def _reinforce(self:Trainer, r:dict, rewards:torch.Tensor)->dict:
     "REINFORCE's update on a rollout collected with gradients; moves each seed's running baseline."
-    cfg = self.cfg
-    returns = discounted_returns(rewards, r['truncated'], cfg.gamma)
+    cfg, returns = self.cfg, discounted_returns(rewards, r['truncated'], self.cfg.gamma)
     adv = returns - (r['values'].detach() if cfg.baseline == 'value' else self.baseline[None, :, None])
     mask, learn = (r['scored'] if cfg.policy_steps == 'scored' else None), r.get('learn_mask') # `learn_mask`: graded steps (`wmil.budget`)
     if learn is not None: mask = learn if mask is None else mask & learn
-    L = reinforce_losses(r['logits'], r['actions'], adv, r['predicted'], r['next_state'], r['values'], returns, policy_mask=mask, value_mask=learn, wm_loss=self.model.wm_loss)
-    wm, sep = cfg.world_model_coef * L['world_model'], self.opt_wm is not None
+    L = reinforce_losses(r['logits'], r['actions'], adv, r['predicted'], r['next_state'], r['values'], returns, policy_mask=mask, value_mask=learn, wm_loss=self.model.wm_loss,
+                         reward=(r['reward_pred'], r['goal'], r['graded']) if self.rewarded else None)
+    wm, sep = cfg.world_model_coef * L['world_model'] + cfg.reward_model_coef * L.get('reward_model', 0), self.opt_wm is not None # the reward head is part of the world model
     loss = L['policy'] - cfg.entropy_coef * L['entropy'] + (0 if sep else wm)
     if cfg.baseline == 'value': loss = loss + cfg.value_coef * L['value']
     if cfg.imagine_horizon: loss = loss + cfg.imagine_weight * self.budget.imagined_loss(lambda *a: self._call('act', *a), r, self.step) # `wmil.budget`
@@ -148,12 +148,11 @@ def _ppo_data(self:Trainer, r:dict, rewards:torch.Tensor)->dict:
     "GAE advantages and returns, and the rollout as `[S, T*B, ...]` samples."
     cfg, S, env = self.cfg, self.n_seeds, self.env
     with torch.no_grad():
-        noise = torch.zeros(S, cfg.batch_size, self.task.n_actions, device=self.device)
-        last_value = self._call('act', env.history, env.mask, noise).value
+        last_value = self._call('act', env.history, env.mask, torch.zeros(S, cfg.batch_size, self.task.n_actions, device=self.device)).value
         adv, returns = gae(rewards, r['values'], r['truncated'], last_value, cfg.gamma, cfg.gae_lambda)
         old_logp = r['logits'].log_softmax(-1).gather(-1, r['actions'][..., None]).squeeze(-1)
     return adv, {k: per_seed_samples(v) for k, v in [('history', r['history']), ('mask', r['mask']), ('actions', r['actions']), ('old_logp', old_logp),
-                                    ('adv', adv), ('returns', returns), ('next_state', r['next_state'])]}
+                                    ('adv', adv), ('returns', returns), ('next_state', r['next_state']), ('goal', r['goal']), ('graded', r['graded']), ('bonus', r['bonus'])]}
 
 @patch
 def _ppo(self:Trainer, r:dict, rewards:torch.Tensor)->dict:
@@ -164,8 +163,9 @@ def _ppo(self:Trainer, r:dict, rewards:torch.Tensor)->dict:
         perm = uniform(fold(self.keys, Purpose.MINIBATCH, self.step, epoch), (N,)).argsort(-1) # each seed shuffles on its own
         for mb in minibatches(data, perm, cfg.ppo_minibatches):
             e = self._call('eval', mb['history'], mb['mask'], mb['actions']) # an `Evaluated`
-            L = ppo_losses(e.logits, mb['actions'], mb['old_logp'], mb['adv'], e.value, mb['returns'], e.wm_out, mb['next_state'], cfg.clip_coef, self.model.wm_loss)
-            wm, sep = cfg.world_model_coef * L['world_model'], self.opt_wm is not None
+            L = ppo_losses(e.logits + mb['bonus'], mb['actions'], mb['old_logp'], mb['adv'], e.value, mb['returns'], e.wm_out, mb['next_state'], cfg.clip_coef, self.model.wm_loss,
+                           (e.reward, mb['goal'], mb['graded']) if self.rewarded else None)
+            wm, sep = cfg.world_model_coef * L['world_model'] + cfg.reward_model_coef * L.get('reward_model', 0), self.opt_wm is not None
             L['grad_norm'] = self._learn_step(L['policy'] - cfg.entropy_coef * L['entropy'] + cfg.value_coef * L['value'] + (0 if sep else wm), wm if sep else None)
             logs.append(L)
     return {**{k: torch.stack([l[k] for l in logs]).mean(0) for k in logs[-1]}, 'adv': adv}
@@ -201,8 +201,7 @@ def _rows(self:Trainer, rate:float)->list:
     cfg, vals = self.cfg, self._window_values()
     env_steps = self.step * cfg.batch_size * cfg.rollout_len
     perf = {'perf/steps_per_second': rate, 'perf/env_steps_per_second': rate * env_steps / max(self.step, 1) * self.n_seeds, 'time/elapsed_s': self.elapsed}
-    none = [None] * self.n_seeds # row-time diagnostics (`wmil.optim`)
-    vals.update({'diag/adam_v': adam_scale(self.opt, self.flat.data) or none, 'diag/wm_grad_share': self.grad_share or none,
+    vals.update({'diag/adam_v': adam_scale(self.opt, self.flat.data) or [None] * self.n_seeds, 'diag/wm_grad_share': self.grad_share or [None] * self.n_seeds, # row-time diagnostics (`wmil.optim`)
                  **(self.eval_scores() if cfg.eval_episodes else {})})
     return [{'step': self.step, 'seed': seed, 'charts/env_steps': env_steps, **{k: v[i] for k, v in vals.items()},
              **task_columns(self.task.params(), i), **(self.curriculum.columns(i) if self.curriculum else {}), **self.env.parent.columns(i),
@@ -214,10 +213,12 @@ def _window_values(self:Trainer)->dict: return summarise(self.ring.sums(self.ste
 
 @patch
 def eval_scores(self:Trainer, episodes:int|None=None)->dict:
-    "Each seed's greedy scores in `episodes` evaluation episodes (default `cfg.eval_episodes`; the same ones at every call), judged by the task's rule with no parent call: `eval/success_rate`, and in a world `eval/return_fraction` (return over the optimal return) `eval/wm_accuracy_K` for K = 1, 3, 5 (the world model's K-th imagined observation exactly right, `model_accuracy`) and `eval/wm_known_accuracy_1` (right on all that the last real observation determines)."
+    "Each seed's greedy scores in `episodes` evaluation episodes (default `cfg.eval_episodes`; the same ones at every call), judged by the task's rule with no parent call: `eval/success_rate`, and in a world `eval/return_fraction` (return over the optimal return) `eval/wm_accuracy_K` for K = 1, 3, 5 (the world model's K-th imagined observation exactly right, `model_accuracy`) and `eval/wm_known_accuracy_1` (right on all that the last real observation determines); with a reward head `eval/reward_accuracy` (`greedy_scores`); with a planner the same scores of acting by it, on the same episodes, as `eval/plan_*` (`wmil.planner`)."
     c, task, zero = self.cfg, self.env.task, torch.zeros(self.n_seeds, self.cfg.batch_size, self.env.task.n_actions, device=self.device)
-    env = SymbolicEnv(task, DeterministicParent(task), c.batch_size, c.seeds, c.time_limit, c.context_len, self.device, stream=1)
-    return {f'eval/{k}': v.tolist() for k, v in greedy_scores(lambda h, m: self._call('act', h, m, zero), env, episodes or c.eval_episodes).items()}
+    env = lambda: SymbolicEnv(task, DeterministicParent(task), c.batch_size, c.seeds, c.time_limit, c.context_len, self.device, stream=1)
+    plan = self._plan if c.plan_weight is None else lambda h, m: self._call('act', h, m, zero).logits + c.plan_weight * self._plan(h, m) # how the baby acts by its planner
+    return {**{f'eval/{k}': v.tolist() for k, v in greedy_scores(lambda h, m: self._call('act', h, m, zero), env(), episodes or c.eval_episodes, self.rewarded).items()},
+            **({f'eval/plan_{k}': v.tolist() for k, v in greedy_scores(plan, env(), episodes or c.eval_episodes).items()} if c.planner != 'none' else {})}
 
 @patch
 def evaluate(self:Trainer, episodes:int|None=None)->list: return self.eval_scores(episodes)['eval/success_rate'] # each seed's greedy success
@@ -300,8 +301,7 @@ def resume(cls:Trainer,
     "Rebuild a run from `log_dir/checkpoint.pt`, ready to continue exactly."
     log_dir = Path(log_dir)
     if not log_dir.is_dir(): raise CheckpointError(f"run directory {log_dir} does not exist; nothing to resume")
-    path = log_dir/'checkpoint.pt'
-    ck = read_checkpoint(path)
+    ck = read_checkpoint(path := log_dir/'checkpoint.pt')
     cfg = config_from_dict({**ck['config'], **({'device': device} if device else {})}, source=f'checkpoint {path}')
     tr = cls(cfg, log_dir=log_dir, **kw)
     try: tr.load_state_dict(ck)
