@@ -150,7 +150,8 @@ def parent_speeds(device='cpu', n:int=300)->list:
 # %% ../nbs/08_bench.ipynb #a1b2c3d5
 def plan_speeds(device='cpu', n:int=50, depths:tuple=(1, 2, 3))->list:
     "Decisions/s on GridNav (64 episodes, one seed) by the policy, and by `lookahead` at each depth against the policy's; and the wall time of a PPO update that acts by depth-1 lookahead against one that acts by the policy."
-    tr = trainer_update(1, 64, 8, device, task='grid_nav', num_actions=4, algo='ppo', gamma=0.99, rollout_len=16, planner='lookahead')
+    gn = dict(task='grid_nav', num_actions=4, algo='ppo', gamma=0.99, rollout_len=16) # GridNav 5x5 with PPO over whole episodes
+    tr = trainer_update(1, 64, 8, device, **gn, planner='lookahead')
     env, zero = tr.env, torch.zeros(1, 64, tr.task.n_actions, device=tr.device)
     with torch.no_grad():
         pol = 64 / timed(lambda: tr._call('act', env.history, env.mask, zero), n, 3, device)
@@ -158,9 +159,8 @@ def plan_speeds(device='cpu', n:int=50, depths:tuple=(1, 2, 3))->list:
         for d in depths:
             sec = timed(lambda: lookahead(lambda *a: tr._call('expand', *a), env.history, env.mask, d, 0.99, tr.task.project), max(n // 4 ** (d - 1), 3), 1, device)
             out.append(_rec(f'plan_lookahead_depth{d}_decisions', 64 / sec, 'decisions/s', pol, 'plan_policy_decisions', note=f'{tr.task.n_actions ** d} branches per decision'))
-    base = timed(trainer_update(1, 64, 8, device, task='grid_nav', num_actions=4, algo='ppo', gamma=0.99, rollout_len=16).train_step, max(n // 10, 2), 1, device)
-    acting = timed(trainer_update(1, 64, 8, device, task='grid_nav', num_actions=4, algo='ppo', gamma=0.99, rollout_len=16, planner='lookahead', plan_weight=10.0,
-                                  plan_depth=1).train_step, max(n // 10, 2), 1, device)
+    base = timed(trainer_update(1, 64, 8, device, **gn).train_step, max(n // 10, 2), 1, device)
+    acting = timed(trainer_update(1, 64, 8, device, **gn, planner='lookahead', plan_weight=10.0, plan_depth=1).train_step, max(n // 10, 2), 1, device)
     out.append(_rec('plan_acting_depth1_wall_per_update', acting * 1e3, 'ms', base * 1e3, 'ppo_wall_per_update', note='GridNav, PPO, 64 episodes x 16 steps: training acts by depth-1 lookahead'))
     return out
 

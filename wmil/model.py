@@ -159,8 +159,7 @@ def world_out(self:BabyModel,
              )->torch.Tensor: # `[..., state_dim]`: the predicted raw next state, or with `fields` each field's logits
     "The world-model head's output after taking `action`, what its loss reads (`next_state_loss`)."
     if self.world_head == 'concat': return self.world_model(torch.cat([hidden, self.action_embed(action)], -1))
-    every = self.world_model(torch.cat([hidden, state], -1)).unflatten(-1, (self.n_actions, self.state_dim)) # each action's next state
-    return every.gather(-2, action[..., None, None].expand(*action.shape, 1, self.state_dim)).squeeze(-2)
+    return self.every_out(hidden, state).gather(-2, action[..., None, None].expand(*action.shape, 1, self.state_dim)).squeeze(-2) # each action's next state, then the taken one's
 
 @patch
 def predict_next(self:BabyModel, hidden, action, state=None)->torch.Tensor: # predicted raw next state, `[..., state_dim]`

@@ -88,15 +88,15 @@ def _collect(self:Trainer, grad:bool)->dict:
     cfg, env, roll = self.cfg, self.env, defaultdict(list)
     for j in range(cfg.rollout_len):
         noise = gumbel(fold(self.keys, Purpose.ACT, env.n), (cfg.batch_size, self.task.n_actions))
-        bonus = cfg.plan_weight * self._plan(env.history, env.mask) if cfg.plan_weight else torch.zeros_like(noise) # acting by the planner too: logits + bonus
+        bonus = cfg.plan_weight * self._plan(env.history, env.mask) if cfg.plan_weight else None # acting by the planner too: logits + bonus
         roll['history'].append(env.history); roll['mask'].append(env.mask)
         with torch.set_grad_enabled(grad):
-            a = self._call('act', env.history, env.mask, noise + bonus) # an `Acted`; the world model learns from its raw output, `wm_out`
+            a = self._call('act', env.history, env.mask, noise if bonus is None else noise + bonus) # an `Acted`; the world model learns from its raw output, `wm_out`
         grade = self.budget.select(a.hidden.detach(), a.action, self.step * cfg.rollout_len + j) if self.budget else None
         st = env.step(a.action, predicted=a.predicted, grade=grade, validate=False)
-        for k, v in dict(logits=a.logits + bonus, bonus=bonus, values=a.value, actions=a.action, predicted=a.wm_out, next_state=st.next_state, goal=st.reward.goal,
-                         pred=st.reward.pred, success=st.success, scored=st.scored, truncated=st.truncated, episode_success=st.episode_success,
-                         correct=st.correct_action, reward_pred=a.reward, graded=st.graded, **({'hidden': a.hidden} if self.budget else {})).items(): roll[k].append(v)
+        for k, v in dict(logits=a.logits if bonus is None else a.logits + bonus, values=a.value, actions=a.action, predicted=a.wm_out, next_state=st.next_state, goal=st.reward.goal,
+                         pred=st.reward.pred, success=st.success, scored=st.scored, truncated=st.truncated, episode_success=st.episode_success, correct=st.correct_action, graded=st.graded,
+                         **({'hidden': a.hidden} if self.budget else {}), **({'reward_pred': a.reward} if self.rewarded else {}), **({'bonus': bonus} if bonus is not None else {})).items(): roll[k].append(v)
     return {k: torch.stack(v) for k, v in roll.items()}
 
 # %% ../nbs/06_trainer.ipynb #1bcdee3f
@@ -152,7 +152,7 @@ def _ppo_data(self:Trainer, r:dict, rewards:torch.Tensor)->dict:
         adv, returns = gae(rewards, r['values'], r['truncated'], last_value, cfg.gamma, cfg.gae_lambda)
         old_logp = r['logits'].log_softmax(-1).gather(-1, r['actions'][..., None]).squeeze(-1)
     return adv, {k: per_seed_samples(v) for k, v in [('history', r['history']), ('mask', r['mask']), ('actions', r['actions']), ('old_logp', old_logp),
-                                    ('adv', adv), ('returns', returns), ('next_state', r['next_state']), ('goal', r['goal']), ('graded', r['graded']), ('bonus', r['bonus'])]}
+                                    ('adv', adv), ('returns', returns), ('next_state', r['next_state']), *([('goal', r['goal']), ('graded', r['graded'])] if self.rewarded else []), *([('bonus', r['bonus'])] if 'bonus' in r else [])]}
 
 @patch
 def _ppo(self:Trainer, r:dict, rewards:torch.Tensor)->dict:
@@ -163,7 +163,7 @@ def _ppo(self:Trainer, r:dict, rewards:torch.Tensor)->dict:
         perm = uniform(fold(self.keys, Purpose.MINIBATCH, self.step, epoch), (N,)).argsort(-1) # each seed shuffles on its own
         for mb in minibatches(data, perm, cfg.ppo_minibatches):
             e = self._call('eval', mb['history'], mb['mask'], mb['actions']) # an `Evaluated`
-            L = ppo_losses(e.logits + mb['bonus'], mb['actions'], mb['old_logp'], mb['adv'], e.value, mb['returns'], e.wm_out, mb['next_state'], cfg.clip_coef, self.model.wm_loss,
+            L = ppo_losses(e.logits + mb['bonus'] if 'bonus' in mb else e.logits, mb['actions'], mb['old_logp'], mb['adv'], e.value, mb['returns'], e.wm_out, mb['next_state'], cfg.clip_coef, self.model.wm_loss,
                            (e.reward, mb['goal'], mb['graded']) if self.rewarded else None)
             wm, sep = cfg.world_model_coef * L['world_model'] + cfg.reward_model_coef * L.get('reward_model', 0), self.opt_wm is not None
             L['grad_norm'] = self._learn_step(L['policy'] - cfg.entropy_coef * L['entropy'] + cfg.value_coef * L['value'] + (0 if sep else wm), wm if sep else None)
