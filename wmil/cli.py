@@ -104,6 +104,7 @@ def train_parser()->argparse.ArgumentParser:
     p.add_argument('--curriculum', action='store_true', default=None, help="raise the task's difficulty level by level on mastery")
     p.add_argument('--config', metavar='FILE.yaml', help='a YAML file of config fields; flags override it')
     p.add_argument('--eval-episodes', type=int, metavar='N', help="greedy episodes per seed at every metrics row, judged by the task's rule, no parent call (default: 0, none)")
+    p.add_argument('--heldout-episodes', type=int, metavar='N', help="greedy episodes per seed after the last update, on layouts neither training nor the rows draw (evaluation stream 2), written to heldout.json (default: 0, none)")
     p.add_argument('--log-dir', metavar='DIR', help='run directory (default: runs/TASK-seedS-TIMESTAMP)')
     p.add_argument('--resume', metavar='DIR', help='continue the run in DIR up to --total-steps')
     p.add_argument('--quiet', action='store_true', help='no progress bar or per-row lines')
@@ -114,7 +115,7 @@ def train_parser()->argparse.ArgumentParser:
 _FLAG_FIELDS = {'task': 'task', 'total_steps': 'total_steps', 'batch_size': 'batch_size', 'world_model_coef': 'world_model_coef', 'world_model_grad': 'world_model_grad', 'world_model_loss': 'world_model_loss', 'world_model_head': 'world_model_head', 'core': 'core', 'positions': 'positions',
                 'device': 'device', 'context_len': 'context_len', 'algo': 'algo', 'rollout_len': 'rollout_len', 'gamma': 'gamma',
                 'lr': 'lr', 'time_limit': 'time_limit', 'reward_weights': 'reward_weights', 'reward_scaling': 'reward_scaling', 'baseline': 'baseline', 'policy_steps': 'policy_steps',
-                'lr_schedule': 'lr_schedule', 'curriculum': 'curriculum', 'eval_episodes': 'eval_episodes', 'num_actions': 'num_actions',
+                'lr_schedule': 'lr_schedule', 'curriculum': 'curriculum', 'eval_episodes': 'eval_episodes', 'heldout_episodes': 'heldout_episodes', 'num_actions': 'num_actions',
                 **{k: k for k in ('parent', 'parent_noise', 'parent_skip', 'llm_backend', 'llm_model', 'llm_base_url', 'llm_template', 'llm_threshold',
                                   'llm_fallback', 'llm_cache', 'grading_budget', 'query_selection', 'unlabelled', 'imagine_horizon', 'planner', 'plan_depth', 'plan_weight', 'reward_head')}}
 

@@ -141,6 +141,7 @@ class LogFields:
     "What is written, and how often."
     log_every: int = 100 # updates between metrics rows
     eval_episodes: int = 0 # greedy episodes per seed at every metrics row, judged by the task's rule with no parent call (0: none); `eval/success_rate`
+    heldout_episodes: int = 0 # greedy episodes per seed after the last update on evaluation stream 2, which neither training nor the rows draw from; written to `heldout.json` in the run folder (0: none)
     checkpoint_every: int = 1000 # updates between checkpoints (and one at the end)
     tensorboard: bool = True # also write TensorBoard events when `tensorboard` is installed
 
@@ -177,7 +178,8 @@ def _check_numbers(cfg):
     for k in _UNIT:
         v = getattr(cfg, k)
         if not (_is_num(v) and 0 <= v <= 1): raise ConfigError(f"{k} must be a number in [0, 1], got {v!r}")
-    if not (_is_int(cfg.eval_episodes) and cfg.eval_episodes >= 0): raise ConfigError(f"eval_episodes must be a non-negative integer, got {cfg.eval_episodes!r}")
+    for k in ('eval_episodes', 'heldout_episodes'):
+        if not (_is_int(v := getattr(cfg, k)) and v >= 0): raise ConfigError(f"{k} must be a non-negative integer, got {v!r}")
     if cfg.lr is not None and not (_is_num(cfg.lr) and cfg.lr > 0): raise ConfigError(f"lr must be a positive number or null (the algorithm's default), got {cfg.lr!r}")
     if not 0 < cfg.baseline_decay <= 1: raise ConfigError(f"baseline_decay must be in (0, 1], got {cfg.baseline_decay!r}")
     if cfg.gamma > 1: raise ConfigError(f"gamma must be in [0, 1], got {cfg.gamma!r}")

@@ -5,10 +5,11 @@
 # %% auto #0
 __all__ = ['SAME_IGNORES', 'MARKER', 'seeds_label', 'parse_seeds', 'read_rows', 'sweep_configs', 'check_same', 'run_status',
            'Job', 'plan_sweep', 'SweepError', 'run_lock', 'run_job', 'require_ray', 'local_ray_env', 'is_loopback',
-           'start_ray', 'execute', 'Sweep', 'load_sweep', 'summary_table', 'run_sweep_file', 'sweep_main', 'main']
+           'start_ray', 'execute', 'Sweep', 'load_sweep', 'summary_table', 'select_jobs', 'run_sweep_file',
+           'sweep_main', 'main']
 
 # %% ../nbs/15_sweep.ipynb #6dffd846
-import fcntl, ipaddress, json, os, re, secrets, shutil, socket, sys, time, argparse
+import fcntl, fnmatch, ipaddress, json, os, re, secrets, shutil, socket, sys, time, argparse
 from contextlib import contextmanager
 from dataclasses import dataclass, asdict, field, fields
 from pathlib import Path
@@ -16,6 +17,7 @@ import yaml
 import torch
 from tqdm.auto import tqdm
 from .config import Config, ConfigError, config_from_dict, load_config, peak_lr
+from .checkpoint import HELDOUT
 from .trainer import Trainer
 
 # %% ../nbs/15_sweep.ipynb #d38d1ba6
@@ -70,13 +72,13 @@ def check_same(run:Path, theirs:Config, cfg:Config):
     if diff: raise ConfigError(f"{run} was trained with a different config ({', '.join(f'{k}: {getattr(theirs, k)!r} there, {getattr(cfg, k)!r} here' for k in diff)}); use another results folder")
 
 def run_status(run:Path, cfg:Config)->str:
-    "What `run` (meant for `cfg`, whose seeds it holds) needs: 'complete', 'resume' (from its checkpoint), 'stale' (something there, nothing to resume) or 'absent'."
+    "What `run` (meant for `cfg`, whose seeds it holds) needs: 'complete' (every seed's rows up to `total_steps`, and its held-out scores where `heldout_episodes` asks for them), 'resume' (from its checkpoint), 'stale' (something there, nothing to resume) or 'absent'."
     if not run.exists() or not any(run.iterdir()): return 'absent'
     if (run/'config.yaml').exists(): check_same(run, load_config(run/'config.yaml'), cfg)
     rows = read_rows(run/'metrics.jsonl') if (run/'metrics.jsonl').exists() else []
     last = {}
     for r in rows: last[r['seed']] = max(last.get(r['seed'], 0), r['step'])
-    if cfg.seeds and all(last.get(s, 0) >= cfg.total_steps for s in cfg.seeds): return 'complete'
+    if cfg.seeds and all(last.get(s, 0) >= cfg.total_steps for s in cfg.seeds) and ((run/HELDOUT).exists() or not cfg.heldout_episodes): return 'complete'
     return 'resume' if (run/'checkpoint.pt').exists() else 'stale'
 
 # %% ../nbs/15_sweep.ipynb #337af799
@@ -318,9 +320,21 @@ def summary_table(results:list)->str:
     counts = {a: sum(r['action'] == a for r in results) for a in ('trained', 'restarted', 'resumed', 'skipped', 'failed')}
     return '\n'.join(lines + [', '.join(f'{n} {a}' for a, n in counts.items())])
 
-def run_sweep_file(sw:Sweep, executor:str|None=None, address:str|None=None, progress:bool=True)->list:
-    "Plan and run a `Sweep`; `executor` and `address` override the file's."
-    jobs = plan_sweep(sw.root, sw.configs(), sw.seeds, sw.seeds_per_job)
+def select_jobs(jobs:list, # from `plan_sweep`
+                only:list|None=None, # shell-style patterns of condition names, e.g. 'key_door_L0/*' (None: every condition)
+                order:str='conditions', # 'conditions': condition by condition, as planned; 'seeds': every condition's first seeds, then the next
+               )->list:
+    "The jobs of the conditions `only` names, in `order`; with 'seeds', a sweep stopped early holds whole seeds of every arm (paired), not whole arms."
+    if order not in ('conditions', 'seeds'): raise ConfigError(f"order must be 'conditions' or 'seeds', got {order!r}")
+    names = list(dict.fromkeys(j.condition for j in jobs))
+    for pat in only or []:
+        if not any(fnmatch.fnmatchcase(n, pat) for n in names): raise ConfigError(f"--only {pat!r} matches no condition; the conditions are {', '.join(names)}")
+    jobs = [j for j in jobs if only is None or any(fnmatch.fnmatchcase(j.condition, p) for p in only)]
+    return sorted(jobs, key=lambda j: min(j.seeds)) if order == 'seeds' else jobs # a stable sort: conditions in their order within a seed
+
+def run_sweep_file(sw:Sweep, executor:str|None=None, address:str|None=None, progress:bool=True, only:list|None=None, order:str='conditions')->list:
+    "Plan and run a `Sweep` (the conditions `only` names, in `order`: `select_jobs`); `executor` and `address` override the file's."
+    jobs = select_jobs(plan_sweep(sw.root, sw.configs(), sw.seeds, sw.seeds_per_job), only, order)
     return execute(jobs, sw.root, executor or sw.executor, address or sw.address, sw.num_cpus, sw.num_gpus, sw.max_retries, progress=progress)
 
 def sweep_main(argv:list|None=None)->int:
@@ -331,13 +345,15 @@ def sweep_main(argv:list|None=None)->int:
     p.add_argument('--address', help="ray: join this cluster (host:port or auto) instead of the file's address")
     p.add_argument('--plan', action='store_true', help='only print the jobs the sweep would run')
     p.add_argument('--quiet', action='store_true', help='no progress bar')
+    p.add_argument('--only', action='append', metavar='PATTERN', help="only the conditions matching this shell-style pattern, e.g. 'key_door_L0/*' (repeatable)")
+    p.add_argument('--order', choices=['conditions', 'seeds'], default='conditions', help='conditions: one condition after another (default); seeds: every condition\'s first seeds, then the next, so that a sweep stopped early holds paired seeds')
     a = p.parse_args(argv)
     try:
         sw = load_sweep(a.sweep)
         if a.plan:
-            for j in plan_sweep(sw.root, sw.configs(), sw.seeds, sw.seeds_per_job): print(f"{j.action:<7} {j.run_dir}")
+            for j in select_jobs(plan_sweep(sw.root, sw.configs(), sw.seeds, sw.seeds_per_job), a.only, a.order): print(f"{j.action:<7} {j.run_dir}")
             return 0
-        results = run_sweep_file(sw, a.executor, a.address, progress=not a.quiet)
+        results = run_sweep_file(sw, a.executor, a.address, progress=not a.quiet, only=a.only, order=a.order)
     except (ConfigError, ImportError, FileNotFoundError, ValueError) as e:
         print(f"wmil-sweep: error: {e}", file=sys.stderr); return 2
     print(summary_table(results))

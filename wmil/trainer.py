@@ -116,10 +116,8 @@ def _learn_step(self:Trainer, loss:torch.Tensor, wm:torch.Tensor|None=None)->tor
     cfg, g_wm = self.cfg, None
     for o in filter(None, (self.opt, self.opt_wm)): o.param_groups[0]['lr'] = peak_lr(cfg) * lr_factor(cfg.lr_schedule, self.step, cfg.total_steps, cfg.lr_final)
     if wm is not None: self.flat.zero_grad(); wm.sum().backward(retain_graph=True); g_wm = self.flat.grad.clone() # both at the same parameters
-    self.flat.zero_grad()
-    loss.sum().backward() # seeds share no parameters, so each seed's gradient is that of its own loss
-    grad_norm = self.flat.clip_grad_norm_(cfg.max_grad_norm)
-    self.opt.step()
+    self.flat.zero_grad(); loss.sum().backward() # seeds share no parameters, so each seed's gradient is that of its own loss
+    grad_norm = self.flat.clip_grad_norm_(cfg.max_grad_norm); self.opt.step()
     if g_wm is not None: self.flat.grad.copy_(g_wm); self.flat.clip_grad_norm_(cfg.max_grad_norm); self.opt_wm.step()
     return grad_norm
 
@@ -212,10 +210,10 @@ def _rows(self:Trainer, rate:float)->list:
 def _window_values(self:Trainer)->dict: return summarise(self.ring.sums(self.step, self.window), min(self.step, self.window))
 
 @patch
-def eval_scores(self:Trainer, episodes:int|None=None)->dict:
-    "Each seed's greedy scores in `episodes` evaluation episodes (default `cfg.eval_episodes`; the same ones at every call), judged by the task's rule with no parent call: `eval/success_rate`, and in a world `eval/return_fraction` (return over the optimal return) `eval/wm_accuracy_K` for K = 1, 3, 5 (the world model's K-th imagined observation exactly right, `model_accuracy`) and `eval/wm_known_accuracy_1` (right on all that the last real observation determines); with a reward head `eval/reward_accuracy` (`greedy_scores`); with a planner the same scores of acting by it, on the same episodes, as `eval/plan_*` (`wmil.planner`)."
+def eval_scores(self:Trainer, episodes:int|None=None, stream:int=1)->dict:
+    "Each seed's greedy scores in `episodes` episodes of evaluation stream `stream` (default `cfg.eval_episodes` of stream 1, the rows'; the same ones at every call), judged by the task's rule with no parent call: `eval/success_rate`, and in a world `eval/return_fraction` (return over the optimal return) `eval/wm_accuracy_K` for K = 1, 3, 5 (the world model's K-th imagined observation exactly right, `model_accuracy`) and `eval/wm_known_accuracy_1` (right on all that the last real observation determines); with a reward head `eval/reward_accuracy` (`greedy_scores`); with a planner the same scores of acting by it, on the same episodes, as `eval/plan_*` (`wmil.planner`)."
     c, task, zero = self.cfg, self.env.task, torch.zeros(self.n_seeds, self.cfg.batch_size, self.env.task.n_actions, device=self.device)
-    env = lambda: SymbolicEnv(task, DeterministicParent(task), c.batch_size, c.seeds, c.time_limit, c.context_len, self.device, stream=1)
+    env = lambda: SymbolicEnv(task, DeterministicParent(task), c.batch_size, c.seeds, c.time_limit, c.context_len, self.device, stream=stream)
     plan = self._plan if c.plan_weight is None else lambda h, m: self._call('act', h, m, zero).logits + c.plan_weight * self._plan(h, m) # how the baby acts by its planner
     return {**{f'eval/{k}': v.tolist() for k, v in greedy_scores(lambda h, m: self._call('act', h, m, zero), env(), episodes or c.eval_episodes, self.rewarded).items()},
             **({f'eval/plan_{k}': v.tolist() for k, v in greedy_scores(plan, env(), episodes or c.eval_episodes).items()} if c.planner != 'none' else {})}
@@ -242,7 +240,7 @@ def _log_rows(self:Trainer, rate:float, bar):
 def fit(self:Trainer,
         total_steps:int|None=None, # train until this many updates (default: `cfg.total_steps`)
        )->list: # every metrics row written so far
-    "Train, logging and checkpointing as configured."
+    "Train, logging and checkpointing as configured; after the last update, the held-out scores (`heldout_episodes`, `write_heldout`)."
     cfg, target = self.cfg, total_steps or self.cfg.total_steps
     if self.log_dir is not None and self.step == 0: start_run_dir(self.log_dir, self.cfg)
     bar = tqdm(total=target, initial=self.step, disable=not (self.progress and interactive()), desc=f'{cfg.task} x{self.n_seeds} seeds', unit='upd')
@@ -260,6 +258,8 @@ def fit(self:Trainer,
                 t_row, s_row = time.perf_counter(), self.step # the row's own work (an evaluation) is not counted as training time
             if self.log_dir is not None and (self.step % cfg.checkpoint_every == 0 or self.step == target): self.save_checkpoint()
     finally: bar.close()
+    if self.log_dir is not None and cfg.heldout_episodes and self.step >= cfg.total_steps and not (self.log_dir/HELDOUT).exists(): # after the last update, once
+        write_heldout(self.log_dir, cfg.seeds, self.step, cfg.heldout_episodes, 2, self.eval_scores(cfg.heldout_episodes, stream=2))
     return self.rows
 
 # %% ../nbs/06_trainer.ipynb #ff0142fa
