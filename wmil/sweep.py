@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['SAME_IGNORES', 'MARKER', 'seeds_label', 'parse_seeds', 'read_rows', 'sweep_configs', 'check_same', 'run_status',
            'Job', 'plan_sweep', 'SweepError', 'run_lock', 'run_job', 'require_ray', 'local_ray_env', 'is_loopback',
-           'start_ray', 'execute', 'Sweep', 'load_sweep', 'summary_table', 'select_jobs', 'run_sweep_file',
+           'start_ray', 'execute', 'Sweep', 'load_sweep', 'select_jobs', 'run_sweep_file', 'summary_table',
            'sweep_main', 'main']
 
 # %% ../nbs/15_sweep.ipynb #6dffd846
@@ -310,16 +310,7 @@ def load_sweep(path)->Sweep:
     if d.get('executor', 'local') not in ('local', 'ray'): raise ConfigError(f"sweep file {path}: executor must be local or ray, got {d['executor']!r}")
     return Sweep(**d)
 
-# %% ../nbs/15_sweep.ipynb #e20cbc33
-def summary_table(results:list)->str:
-    "The sweep's summary: one line per job (condition, seeds, what happened, time or why it failed), then counts."
-    lines = [f"{'condition':<32} {'seeds':<10} {'action':<10} detail"]
-    for r in sorted(results, key=lambda r: (r['condition'], r['run'])):
-        detail = r.get('error') or (f"{r['seconds']:.1f} s on {r['host']}" if 'seconds' in r else '')
-        lines.append(f"{r['condition']:<32} {seeds_label(r['seeds']):<10} {r['action']:<10} {detail}")
-    counts = {a: sum(r['action'] == a for r in results) for a in ('trained', 'restarted', 'resumed', 'skipped', 'failed')}
-    return '\n'.join(lines + [', '.join(f'{n} {a}' for a, n in counts.items())])
-
+# %% ../nbs/15_sweep.ipynb #e20cbc34
 def select_jobs(jobs:list, # from `plan_sweep`
                 only:list|None=None, # shell-style patterns of condition names, e.g. 'key_door_L0/*' (None: every condition)
                 order:str='conditions', # 'conditions': condition by condition, as planned; 'seeds': every condition's first seeds, then the next
@@ -336,6 +327,16 @@ def run_sweep_file(sw:Sweep, executor:str|None=None, address:str|None=None, prog
     "Plan and run a `Sweep` (the conditions `only` names, in `order`: `select_jobs`); `executor` and `address` override the file's."
     jobs = select_jobs(plan_sweep(sw.root, sw.configs(), sw.seeds, sw.seeds_per_job), only, order)
     return execute(jobs, sw.root, executor or sw.executor, address or sw.address, sw.num_cpus, sw.num_gpus, sw.max_retries, progress=progress)
+
+# %% ../nbs/15_sweep.ipynb #e20cbc33
+def summary_table(results:list)->str:
+    "The sweep's summary: one line per job (condition, seeds, what happened, time or why it failed), then counts."
+    lines = [f"{'condition':<32} {'seeds':<10} {'action':<10} detail"]
+    for r in sorted(results, key=lambda r: (r['condition'], r['run'])):
+        detail = r.get('error') or (f"{r['seconds']:.1f} s on {r['host']}" if 'seconds' in r else '')
+        lines.append(f"{r['condition']:<32} {seeds_label(r['seeds']):<10} {r['action']:<10} {detail}")
+    counts = {a: sum(r['action'] == a for r in results) for a in ('trained', 'restarted', 'resumed', 'skipped', 'failed')}
+    return '\n'.join(lines + [', '.join(f'{n} {a}' for a, n in counts.items())])
 
 def sweep_main(argv:list|None=None)->int:
     "`wmil-sweep SWEEP.yaml`: plan, run, print the summary; exit status 1 if a job failed, 2 on a bad sweep file."
