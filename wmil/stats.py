@@ -4,7 +4,8 @@
 
 # %% auto #0
 __all__ = ['AGGREGATES', 'iqm', 'bootstrap_ci', 'probability_of_improvement', 'Comparison', 'compare', 'PairedComparison',
-           'paired_compare', 'holm_bonferroni', 'holm_adjust', 'aggregate', 'retention', 'log_auc', 'calls_to']
+           'paired_compare', 'holm_bonferroni', 'holm_adjust', 'aggregate', 'retention', 'log_auc', 'calls_to',
+           'kaplan_meier', 'km_median', 'km_median_ratio', 'sign_flip_test', 'tost_paired']
 
 # %% ../nbs/09_stats.ipynb #057fa440
 import warnings
@@ -225,3 +226,60 @@ def calls_to(calls, # the budgets, increasing
     if i == 0: return float(calls[0]), False
     f = (target - y[i - 1]) / (y[i] - y[i - 1])
     return float(2 ** (x[i - 1] + f * (x[i] - x[i - 1]))), False
+
+# %% ../nbs/09_stats.ipynb #km7a0002
+def kaplan_meier(times, # each seed's time to the target, or its budget where it never reached it
+                 censored, # True where the seed never reached the target (its time is the budget)
+                )->pd.DataFrame: # one row per distinct time at which a seed reached it: time, at_risk, events, survival
+    "The product-limit estimate of the fraction of seeds that have not yet reached the target."
+    t, c = np.asarray(times, float), np.asarray(censored, bool)
+    if t.ndim != 1 or t.shape != c.shape or not len(t): raise ValueError(f"times and censored need one value per seed each, got shapes {t.shape} and {c.shape}")
+    s, rows = 1.0, []
+    for u in np.unique(t[~c]):
+        at_risk, d = int((t >= u).sum()), int(((t == u) & ~c).sum())
+        s *= 1 - d / at_risk
+        rows.append((u, at_risk, d, s))
+    return pd.DataFrame(rows, columns=['time', 'at_risk', 'events', 'survival'])
+
+def km_median(times, censored)->float:
+    "The Kaplan-Meier median: the first time at which at most half the seeds are still short of the target; `inf` if more than half never reach it."
+    km = kaplan_meier(times, censored)
+    hit = km.time[km.survival <= 0.5 + 1e-12]
+    return float(hit.iloc[0]) if len(hit) else float('inf')
+
+def km_median_ratio(x_times, x_censored, y_times, y_censored, # two arms, one value per seed each, the same seeds in the same order
+                    confidence:float=0.95, n_resamples:int=10_000, seed:int=0)->dict:
+    "X's Kaplan-Meier median over Y's, with a paired seed-bootstrap interval: {'ratio', 'low', 'high', 'method'}."
+    xt, xc, yt, yc = (np.asarray(a) for a in (x_times, x_censored, y_times, y_censored))
+    if not (xt.shape == xc.shape == yt.shape == yc.shape): raise ValueError("paired arms need one time and one censoring flag per seed in each, the same seeds")
+    stat = lambda i: km_median(xt[i], xc[i]) / km_median(yt[i], yc[i])
+    idx, rng = np.arange(len(xt)), np.random.default_rng(seed)
+    boot = np.array([stat(rng.integers(0, len(idx), len(idx))) for _ in range(n_resamples)])
+    ratio, a = stat(idx), (1 - confidence) / 2
+    if np.all(np.isfinite(boot)) and np.isfinite(ratio) and np.ptp(boot) > 0:
+        r = sps.bootstrap((idx,), lambda i: np.log(stat(i.astype(int))), n_resamples=n_resamples, confidence_level=confidence, method='BCa', rng=np.random.default_rng(seed))
+        lo, hi = np.exp(r.confidence_interval.low), np.exp(r.confidence_interval.high)
+        if np.isfinite(lo) and np.isfinite(hi): return {'ratio': ratio, 'low': float(lo), 'high': float(hi), 'method': 'BCa'}
+    lo, hi = np.nanpercentile(np.where(np.isnan(boot), np.inf, boot), [100 * a, 100 * (1 - a)])
+    return {'ratio': ratio, 'low': float(lo), 'high': float(hi), 'method': 'percentile'}
+
+# %% ../nbs/09_stats.ipynb #km7a0003
+def sign_flip_test(d, # one paired difference per seed (e.g. a log ratio of times)
+                   n_resamples:int=100_000, seed:int=0)->float: # two-sided p-value
+    "The paired sign-flip permutation test of no difference: exact over all 2^n sign patterns up to 16 seeds, else over `n_resamples` random ones."
+    d = np.asarray(d, float)
+    if d.ndim != 1 or not len(d): raise ValueError(f"sign_flip_test needs one difference per seed, got shape {d.shape}")
+    n, obs = len(d), abs(d.mean())
+    if n <= 16: signs = 1 - 2 * ((np.arange(2 ** n)[:, None] >> np.arange(n)) & 1)
+    else: signs = np.random.default_rng(seed).choice([-1, 1], (n_resamples, n))
+    extreme = int((np.abs(signs @ d) / n >= obs - 1e-12 * max(1.0, obs)).sum())
+    return extreme / len(signs) if n <= 16 else (extreme + 1) / (n_resamples + 1)
+
+def tost_paired(d, # one paired difference per seed
+                margin:float, # the smallest difference of interest, either way
+                alpha:float=0.05)->dict:
+    "Two one-sided t-tests that the mean difference lies inside (-margin, margin): {'p', 'equivalent'}; `p` is the larger one-sided p-value."
+    d = np.asarray(d, float)
+    if np.ptp(d) == 0: p = 0.0 if abs(d[0]) < margin else 1.0 # no spread: the mean is known exactly
+    else: p = max(float(sps.ttest_1samp(d, -margin, alternative='greater').pvalue), float(sps.ttest_1samp(d, margin, alternative='less').pvalue))
+    return {'p': p, 'equivalent': p < alpha}
