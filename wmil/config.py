@@ -205,7 +205,8 @@ def _check_budget(cfg):
     if cfg.planner != 'none' and cfg.reward_head == 'off': raise ConfigError(f"planner {cfg.planner!r} needs the reward head: set reward_head to 'auto' or 'on'")
     if cfg.plan_weight is not None and not (_is_num(cfg.plan_weight) and cfg.plan_weight > 0 and cfg.planner != 'none'):
         raise ConfigError(f"plan_weight must be a positive number with a planner set, or null (training acts by the policy alone); got {cfg.plan_weight!r} with planner {cfg.planner!r}")
-    if g is not None and cfg.algo != 'reinforce': raise ConfigError(f"grading_budget needs algo 'reinforce' (PPO on a budget is not built yet), got algo {cfg.algo!r}")
+    if cfg.imagine_horizon and cfg.algo == 'ppo' and not cfg.imagine_updates:
+        raise ConfigError("imagine_horizon with algo 'ppo' needs imagine_updates >= 1: PPO's epochs take no imagined loss, so imagination learns in updates of its own")
 
 # %% ../nbs/05b_config.ipynb #f07d5e1b
 def _check_choices(cfg):

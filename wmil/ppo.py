@@ -28,9 +28,14 @@ def gae(rewards:torch.Tensor, # `[T, ...]`
 # %% ../nbs/05a_ppo.ipynb #01627f79
 def normalise_per_seed(adv:torch.Tensor, # `[S, N]`
                        min_std:float=0.1, # floor on the scale (advantages are in units of the scalarised reward)
+                       mask:torch.Tensor|None=None, # bool `[S, N]`: the steps whose mean and spread are used (None: all)
                       )->torch.Tensor:
-    "Zero mean and unit variance within each seed (the variance floored at `min_std**2`)."
-    return (adv - adv.mean(1, keepdim=True)) / adv.std(1, keepdim=True).clamp(min=min_std)
+    "Zero mean and unit variance within each seed (the variance floored at `min_std**2`), over the masked steps where a mask is given."
+    if mask is None: return (adv - adv.mean(1, keepdim=True)) / adv.std(1, keepdim=True).clamp(min=min_std)
+    n = mask.sum(1, keepdim=True)
+    mu = (adv * mask).sum(1, keepdim=True) / n.clamp(min=1)
+    sd = (((adv - mu) * mask).pow(2).sum(1, keepdim=True) / (n - 1).clamp(min=1)).sqrt()
+    return (adv - mu) / sd.clamp(min=min_std)
 
 def ppo_losses(logits:torch.Tensor, # `[S, N, n_actions]`
                actions:torch.Tensor, # `[S, N]`
@@ -41,17 +46,19 @@ def ppo_losses(logits:torch.Tensor, # `[S, N, n_actions]`
                clip_coef:float=0.2,
                wm_loss=None, # per-step world-model loss (predicted, next_state) -> `[...]` (`BabyModel.wm_loss`); None: squared error
                reward:tuple|None=None, # (predicted, goal reward, bool mask), each `[S, N]`: the reward head's squared error on the masked (graded) steps, as 'reward_model'
+               mask:torch.Tensor|None=None, # bool `[S, N]`: the steps the policy and value losses learn from (a grading budget's graded steps); None: all
               )->dict: # name -> per-seed value `[S]`
     "Per-seed PPO losses (and diagnostics)."
+    mean = (lambda x: x.mean(1)) if mask is None else (lambda x: (x * mask).sum(1) / mask.sum(1).clamp(min=1))
     logp_all = logits.log_softmax(-1)
     logp = logp_all.gather(-1, actions[..., None]).squeeze(-1)
     ratio = (logp - old_logp).exp()
-    adv = normalise_per_seed(advantages)
-    pg = torch.maximum(-adv * ratio, -adv * ratio.clamp(1 - clip_coef, 1 + clip_coef)).mean(1)
+    adv = normalise_per_seed(advantages, mask=mask)
+    pg = mean(torch.maximum(-adv * ratio, -adv * ratio.clamp(1 - clip_coef, 1 + clip_coef)))
     with torch.no_grad():
-        kl = ((ratio - 1) - (logp - old_logp)).mean(1)
-        clipfrac = ((ratio - 1).abs() > clip_coef).float().mean(1)
-    out = {'policy': pg, 'value': 0.5 * (values - returns).pow(2).mean(1),
+        kl = mean((ratio - 1) - (logp - old_logp))
+        clipfrac = mean(((ratio - 1).abs() > clip_coef).float())
+    out = {'policy': pg, 'value': 0.5 * mean((values - returns).pow(2)),
            'entropy': -(logp_all.exp() * logp_all).sum(-1).mean(1),
            'world_model': (wm_loss(predicted, next_state) if wm_loss else (predicted - next_state).pow(2).mean(-1)).mean(1), 'approx_kl': kl, 'clip_fraction': clipfrac}
     if reward is not None: out['reward_model'] = ((reward[0] - reward[1]).pow(2) * reward[2]).sum(1) / reward[2].sum(1).clamp(min=1)

@@ -150,7 +150,7 @@ def _ppo_data(self:Trainer, r:dict, rewards:torch.Tensor)->dict:
         adv, returns = gae(rewards, r['values'], r['truncated'], last_value, cfg.gamma, cfg.gae_lambda)
         old_logp = r['logits'].log_softmax(-1).gather(-1, r['actions'][..., None]).squeeze(-1)
     return adv, {k: per_seed_samples(v) for k, v in [('history', r['history']), ('mask', r['mask']), ('actions', r['actions']), ('old_logp', old_logp),
-                                    ('adv', adv), ('returns', returns), ('next_state', r['next_state']), *([('goal', r['goal']), ('graded', r['graded'])] if self.rewarded else []), *([('bonus', r['bonus'])] if 'bonus' in r else [])]}
+                                    ('adv', adv), ('returns', returns), ('next_state', r['next_state']), *([('goal', r['goal']), ('graded', r['graded'])] if self.rewarded else []), *([('bonus', r['bonus'])] if 'bonus' in r else []), *([('learn_mask', r['learn_mask'])] if 'learn_mask' in r else [])]}
 
 @patch
 def _ppo(self:Trainer, r:dict, rewards:torch.Tensor)->dict:
@@ -162,7 +162,7 @@ def _ppo(self:Trainer, r:dict, rewards:torch.Tensor)->dict:
         for mb in minibatches(data, perm, cfg.ppo_minibatches):
             e = self._call('eval', mb['history'], mb['mask'], mb['actions']) # an `Evaluated`
             L = ppo_losses(e.logits + mb['bonus'] if 'bonus' in mb else e.logits, mb['actions'], mb['old_logp'], mb['adv'], e.value, mb['returns'], e.wm_out, mb['next_state'], cfg.clip_coef, self.model.wm_loss,
-                           (e.reward, mb['goal'], mb['graded']) if self.rewarded else None)
+                           (e.reward, mb['goal'], mb['graded']) if self.rewarded else None, mb.get('learn_mask')) # `learn_mask`: graded steps only (`wmil.budget`)
             wm, sep = cfg.world_model_coef * L['world_model'] + cfg.reward_model_coef * L.get('reward_model', 0), self.opt_wm is not None
             L['grad_norm'] = self._learn_step(L['policy'] - cfg.entropy_coef * L['entropy'] + cfg.value_coef * L['value'] + (0 if sep else wm), wm if sep else None)
             logs.append(L)
