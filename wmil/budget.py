@@ -203,8 +203,9 @@ def imagine(self:GradingBudget,
 
 @patch
 def imagined_loss(self:GradingBudget, act, r:dict, step:int, rep:int=0)->torch.Tensor:
-    "The policy and value losses (`[S]`) on imagined branches from this rollout's real windows."
+    "The policy and value losses (`[S]`) on imagined branches from this rollout's real windows; with `imagine_control`, those of its matched control instead (`control_loss`)."
     cfg, hist, mask = self.cfg, per_seed_samples(r['history']), per_seed_samples(r['mask'])
+    if cfg.imagine_control != 'none': return self.control_loss(act, r, step, rep)
     pick = top_b(uniform(fold(self.keys, Purpose.IMAGINE, step, rep, -1), hist.shape[1:2]), torch.full(hist.shape[:1], cfg.imagine_branches, device=hist.device))
     hist, mask = hist[pick].view(hist.shape[0], -1, *hist.shape[2:]), mask[pick].view(mask.shape[0], -1, mask.shape[-1])
     im = self.imagine(act, hist, mask, step, rep)
@@ -212,3 +213,27 @@ def imagined_loss(self:GradingBudget, act, r:dict, step:int, rep:int=0)->torch.T
     logp = im['logits'].log_softmax(-1).gather(-1, im['actions'][..., None]).squeeze(-1)
     self.im_reward = im['reward'].mean((0, 2)).detach()
     return -(logp * (ret - im['values'].detach())).mean((0, 2)) + cfg.value_coef * (im['values'] - ret).pow(2).mean((0, 2))
+
+# %% ../nbs/05g_budget.ipynb #c0a7c002
+@patch
+def control_loss(self:GradingBudget,
+                 act, # act(history, mask, noise) -> an `Acted`, every seed's baby, with gradients
+                 r:dict, # the rollout, `[T, S, B, ...]`, with its scalarised reward as 'reward'
+                 step:int, rep:int=0)->torch.Tensor: # per-seed loss `[S]`
+    "An imagined pass's matched control (`imagine_control`): as many samples, all at real windows of this rollout, no world model."
+    cfg, hist, mask = self.cfg, per_seed_samples(r['history']), per_seed_samples(r['mask'])
+    (S, N), n = hist.shape[:2], cfg.imagine_branches * cfg.imagine_horizon
+    idx = (uniform(fold(self.keys, Purpose.IMAGINE, step, rep, -2), (n,)) * N).long().clamp(max=N - 1) # `[S, n]`, with replacement
+    take = lambda v: v[torch.arange(S, device=v.device)[:, None], idx]
+    if cfg.imagine_control == 'sample':
+        a = act(take(hist), take(mask), gumbel(fold(self.keys, Purpose.IMAGINE, step, rep, -3), (n, self.n_actions)))
+        rew = self._probs(a.hidden, a.action).mean(1) # the reward model's score of each fresh action
+        self.im_reward = rew.mean(1).detach()
+        return -(a.logits.log_softmax(-1).gather(-1, a.action[..., None]).squeeze(-1) * (rew - rew.mean(1, keepdim=True))).mean(1)
+    ret, acts = take(per_seed_samples(discounted_returns(r['reward'], r['truncated'], cfg.gamma))), take(per_seed_samples(r['actions']))
+    w = take(per_seed_samples(r['learn_mask'])).float() if 'learn_mask' in r else torch.ones_like(ret)
+    a = act(take(hist), take(mask), torch.zeros(S, n, self.n_actions, device=hist.device))
+    logp = a.logits.log_softmax(-1).gather(-1, acts[..., None]).squeeze(-1)
+    self.im_reward = (take(per_seed_samples(r['reward'])) * w).sum(1) / w.sum(1).clamp(min=1)
+    loss = -logp * (ret - a.value.detach()) + cfg.value_coef * (a.value - ret).pow(2)
+    return (loss * w).sum(1) / w.sum(1).clamp(min=1)

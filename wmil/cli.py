@@ -61,6 +61,8 @@ def _parent_flags(p:argparse.ArgumentParser):
     g.add_argument('--query-selection', choices=['random', 'uncertainty', 'disagreement', 'gated'], help='which steps to have graded (default: random)')
     g.add_argument('--unlabelled', choices=['reward_model', 'mask'], help='ungraded steps: relabelled by the reward model, or left out (default: reward_model)')
     g.add_argument('--imagine-horizon', type=int, metavar='K', help="also learn from K steps imagined with the baby's world model, rewarded by the reward model (default: 0)")
+    g.add_argument('--imagine-updates', type=int, metavar='G', help='optimiser steps on imagination alone after each real update (default: 0; PPO needs at least 1 to imagine)')
+    g.add_argument('--imagine-control', choices=['none', 'sample', 'replay'], help="replace imagination by its matched control: as many reward-model-scored samples (sample) or replayed real steps (replay), no world model (default: none)")
 
 # %% ../nbs/07_cli.ipynb #e493baf1
 def _planner_flags(p:argparse.ArgumentParser):
@@ -117,7 +119,7 @@ _FLAG_FIELDS = {'task': 'task', 'total_steps': 'total_steps', 'batch_size': 'bat
                 'lr': 'lr', 'time_limit': 'time_limit', 'reward_weights': 'reward_weights', 'reward_scaling': 'reward_scaling', 'baseline': 'baseline', 'policy_steps': 'policy_steps',
                 'lr_schedule': 'lr_schedule', 'curriculum': 'curriculum', 'eval_episodes': 'eval_episodes', 'heldout_episodes': 'heldout_episodes', 'num_actions': 'num_actions',
                 **{k: k for k in ('parent', 'parent_noise', 'parent_skip', 'llm_backend', 'llm_model', 'llm_base_url', 'llm_template', 'llm_threshold',
-                                  'llm_fallback', 'llm_cache', 'grading_budget', 'query_selection', 'unlabelled', 'imagine_horizon', 'planner', 'plan_depth', 'plan_weight', 'reward_head')}}
+                                  'llm_fallback', 'llm_cache', 'grading_budget', 'query_selection', 'unlabelled', 'imagine_horizon', 'imagine_updates', 'imagine_control', 'planner', 'plan_depth', 'plan_weight', 'reward_head')}}
 
 def config_from_args(args:argparse.Namespace)->Config:
     "Defaults, then the `--config` file, then the flags."

@@ -134,6 +134,7 @@ class BudgetFields:
     imagine_branches: int = 64 # real windows per seed each update's imagined rollouts start from
     imagine_weight: float = 1.0 # weight of the imagined steps' losses against the real ones
     imagine_updates: int = 0 # optimiser steps on imagination alone after each real update (MBPO's model-to-real ratio)
+    imagine_control: str = 'none' # 'sample' or 'replay': every imagined pass replaced by its matched control, as many samples at real windows without the world model (`wmil.budget`)
 
 # %% ../nbs/05b_config.ipynb #0295533e
 @dataclass
@@ -162,7 +163,7 @@ _CHOICES = {'device': ('auto', 'cpu', 'cuda'), 'algo': ('reinforce', 'ppo'), 're
             'parent': ('deterministic', 'noisy', 'llm'), 'llm_backend': ('local', 'openai'), 'llm_answer': ('logprobs', 'json'),
             'llm_fallback': ('error', 'rule'), 'query_selection': ('random', 'uncertainty', 'disagreement', 'gated'),
             'unlabelled': ('reward_model', 'mask'), 'world_model_grad': ('shared', 'detached', 'separate'), 'world_model_loss': ('fields', 'mse'), 'world_model_head': ('auto', *WORLD_HEADS), 'core': CORES,
-            'reward_head': ('auto', 'on', 'off'), 'planner': ('none', 'lookahead')}
+            'reward_head': ('auto', 'on', 'off'), 'planner': ('none', 'lookahead'), 'imagine_control': ('none', 'sample', 'replay')}
 
 def _is_int(v): return isinstance(v, int) and not isinstance(v, bool)
 def _is_num(v): return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
@@ -205,6 +206,7 @@ def _check_budget(cfg):
     if cfg.planner != 'none' and cfg.reward_head == 'off': raise ConfigError(f"planner {cfg.planner!r} needs the reward head: set reward_head to 'auto' or 'on'")
     if cfg.plan_weight is not None and not (_is_num(cfg.plan_weight) and cfg.plan_weight > 0 and cfg.planner != 'none'):
         raise ConfigError(f"plan_weight must be a positive number with a planner set, or null (training acts by the policy alone); got {cfg.plan_weight!r} with planner {cfg.planner!r}")
+    if cfg.imagine_control != 'none' and not cfg.imagine_horizon: raise ConfigError(f"imagine_control {cfg.imagine_control!r} needs imagine_horizon > 0: the control matches the samples of imagined passes")
     if cfg.imagine_horizon and cfg.algo == 'ppo' and not cfg.imagine_updates:
         raise ConfigError("imagine_horizon with algo 'ppo' needs imagine_updates >= 1: PPO's epochs take no imagined loss, so imagination learns in updates of its own")
 

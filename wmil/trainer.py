@@ -174,7 +174,7 @@ def train_step(self:Trainer):
     "One training step: a fresh rollout of every seed's episodes, then REINFORCE's update or PPO's epochs."
     r = self._collect(grad=self.cfg.algo == 'reinforce')
     if self.budget: r = self.budget.learn(r, lambda h, m: self._call('act', h, m, torch.zeros(*h.shape[:2], self.task.n_actions, device=self.device)).hidden)
-    rewards = self._rewards(r)
+    r['reward'] = rewards = self._rewards(r) # the rollout keeps its scalarised reward (imagination's replay control reads it)
     L = (self._reinforce if self.cfg.algo == 'reinforce' else self._ppo)(r, rewards)
     for i in range(self.cfg.imagine_updates): self._learn_step(self.budget.imagined_loss(lambda *a: self._call('act', *a), r, self.step, i + 1))
     self.ring.record(self.step, update_metrics(r, L, self.baseline))
