@@ -200,9 +200,9 @@ def run_benchmarks(device='cpu', quick:bool=False, emit=None)->list:
                  note=f"{w['updates']} updates, {w['env_steps']:,} transitions", lower_is_better=True))
     gym_sps = gym_steps_per_second(200 if quick else 3000)
     add(_rec('env_batched_b1024', env_steps_per_second(1024, 20 if quick else 300, device), 'transitions/s', gym_sps, 'gymnasium adapter transitions/s'))
-    world_gym = gym_steps_per_second(100 if quick else 1000, 'grid_nav')
-    add(_rec('world_grid_nav_b4096', env_steps_per_second(4096, 10 if quick else 100, device, 'grid_nav'), 'transitions/s', world_gym, 'gymnasium adapter, grid_nav',
-             note='GridNav 5x5: layouts drawn and solved (BFS) at every restart'))
+    for w in ('grid_nav', 'key_door', 'switches'): # default sizes; time limit 16: a new layout drawn and solved every 16 steps
+        add(_rec(f'world_{w}_b4096', env_steps_per_second(4096, 10 if quick else 100, device, w), 'transitions/s', gym_steps_per_second(100 if quick else 1000, w),
+                 f'gymnasium adapter, {w}', note=f'{w}: layouts drawn and solved exactly at every restart'))
     return out
 
 # %% ../nbs/08_bench.ipynb #a343a82e

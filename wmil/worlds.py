@@ -309,8 +309,7 @@ class KeyDoor(GridNav):
         door = _nth((d0 >= 2) & (d0 < UNREACHABLE), _pick(u[..., 3], ((d0 >= 2) & (d0 < UNREACHABLE)).sum(-1)))
         near = (d0 >= 1) & (d0 <= d0.gather(-1, door[..., None])) & (torch.arange(N, device=u.device) != door[..., None])
         key = _nth(near, _pick(u[..., 4], near.sum(-1)))
-        to_key = grid_distances(free.scatter(-1, door[..., None], False), key) # the first stage: the door is shut
-        to_door = grid_distances(free, door)
+        to_key, to_door = grid_distances(torch.stack([free.scatter(-1, door[..., None], False), free]), torch.stack([key, door])) # to the key with the door shut; to the door (one search)
         z = torch.zeros_like(start)
         return {'walls': _off_grid((~free).long(), 1), 'pos': start, 'key': key, 'door': door, 'holding': z,
                 'to_key': _off_grid(to_key, UNREACHABLE), 'to_door': _off_grid(to_door, UNREACHABLE),
