@@ -18,9 +18,10 @@ def test_plan_is_complete(path):
     assert 'smallest_effect_of_interest' in plan['tests'] and 'family' in plan['tests'], path.name
 
 @pytest.mark.timeout(60)
-def test_exp007a_sweep_runs_its_plan():
-    plan = yaml.safe_load((PLANS/'exp007.yaml').read_text())
-    sweep = load_sweep(ROOT/'nbs'/'experiments'/'exp007a_sweep.yaml')
+@pytest.mark.parametrize('plan_file, sweep_file', [('exp007.yaml', 'exp007a_sweep.yaml'), ('exp005s.yaml', 'exp005s_sweep.yaml')])
+def test_sweep_runs_its_plan(plan_file, sweep_file):
+    plan = yaml.safe_load((PLANS/plan_file).read_text())
+    sweep = load_sweep(ROOT/'nbs'/'experiments'/sweep_file)
     assert sweep.conditions == plan_conditions(plan) and sweep.seeds == plan['seeds'] and sweep.base == plan['base']
     cfgs = sweep.configs() # every cell is a valid config
     assert len(cfgs) == len(plan['settings']) * len(plan['arms'])
