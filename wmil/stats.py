@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['AGGREGATES', 'iqm', 'bootstrap_ci', 'probability_of_improvement', 'Comparison', 'compare', 'PairedComparison',
            'paired_compare', 'holm_bonferroni', 'holm_adjust', 'aggregate', 'retention', 'log_auc', 'calls_to',
-           'kaplan_meier', 'km_median', 'km_median_ratio', 'sign_flip_test', 'tost_paired']
+           'kaplan_meier', 'km_median', 'km_median_ratio', 'sign_flip_test', 'tost_paired', 'bca_mean_ci']
 
 # %% ../nbs/09_stats.ipynb #057fa440
 import warnings
@@ -283,3 +283,12 @@ def tost_paired(d, # one paired difference per seed
     if np.ptp(d) == 0: p = 0.0 if abs(d[0]) < margin else 1.0 # no spread: the mean is known exactly
     else: p = max(float(sps.ttest_1samp(d, -margin, alternative='greater').pvalue), float(sps.ttest_1samp(d, margin, alternative='less').pvalue))
     return {'p': p, 'equivalent': p < alpha}
+
+# %% ../nbs/09_stats.ipynb #km7a0005
+def bca_mean_ci(d, # one paired difference per seed
+                confidence:float=0.95, n_resamples:int=10_000, seed:int=0)->tuple:
+    "The mean of `d` with a BCa seed-bootstrap interval: (low, high); the value itself twice where every seed agrees."
+    d = np.asarray(d, float)
+    if np.ptp(d) == 0: return float(d[0]), float(d[0])
+    r = sps.bootstrap((d,), np.mean, n_resamples=n_resamples, confidence_level=confidence, method='BCa', rng=np.random.default_rng(seed))
+    return float(r.confidence_interval.low), float(r.confidence_interval.high)
