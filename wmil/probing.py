@@ -53,7 +53,7 @@ def collect_rollout(model:BabyModel, task:Task,
         logits = model(env.history, env.mask).logits
         if policy == 'random': logits = torch.zeros_like(logits)
         action = categorical(fold(key, Purpose.PROBE, t), logits)
-        v = {k: x.expand(env.batch_shape).clone() for k, x in env.state.items()}
+        v = {k: x.expand(env.batch_shape).clone() for k, x in env.state.items() if x.dim() <= len(env.batch_shape)} # one value per episode (a world's layout is not a variable)
         v['correct_action'], v['action'] = task.correct_action(env.state), action
         v['scored'] = task.scored(env.state).expand(env.batch_shape).long() # 1 where the step counts (a memory task's query)
         rec['history'].append(env.history.clone()); rec['mask'].append(env.mask.clone())
