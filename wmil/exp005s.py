@@ -86,18 +86,21 @@ def exp005s_table(tests:pd.DataFrame)->pd.DataFrame:
                          'p (Holm)': tests.p_holm, 'TOST p': tests.tost_p, 'Verdict': tests.verdict}).set_index('Budget')
 
 def exp005s_claims(tests:pd.DataFrame)->dict:
-    "The sentences the draft quotes, as macros: the hypothesis's reading and the A3-S contrast at each budget."
+    "The sentences the draft quotes, as macros: the hypothesis's reading, and every contrast at each budget (`ExpFiveSAThreeSLow`: A3-S at 8,192; `High`: at 32,768)."
     t, out = tests.set_index(['setting', 'contrast']), {'ExpFiveSReading': _SENTENCE[exp005s_hypothesis(tests).split(':')[0]]}
-    for st, name in (('b8192', 'Low'), ('b32768', 'High')):
-        if (st, 'A3-S') not in t.index: continue
-        r = t.loc[(st, 'A3-S')]
-        out[f'ExpFiveSAThreeS{name}'] = (f"{r.mean_x:.3f} against {r.mean_y:.3f}, difference ${r['diff']:+.3f}$ [${r.low:+.3f}$, ${r.high:+.3f}$] "
+    names = {'A3-S': 'AThreeS', 'A3-U': 'AThreeU', 'A3-A2': 'AThreeATwo', 'S-A2': 'SATwo'}
+    for (st, c), r in t.iterrows():
+        out[f"ExpFiveS{names[c]}{ {'b8192': 'Low', 'b32768': 'High'}[st] }"] = (f"{r.mean_x:.3f} against {r.mean_y:.3f}, difference ${r['diff']:+.3f}$ [${r.low:+.3f}$, ${r.high:+.3f}$] "
                                        f"(simultaneous BCa, paired sign-flip test, Holm over 8, $n={r.n}$, $p={r.p_holm:.3g}$): {r.verdict}")
+    u = [(st, t.loc[(st, 'A3-U'), 'verdict']) for st in t.index.get_level_values(0).unique() if (st, 'A3-U') in t.index and t.loc[(st, 'A3-U'), 'complete']]
+    above = [f"{int(st[1:]):,}".replace(',', '{,}') for st, v in u if v == 'A3 above U']
+    if u: out['ExpFiveSUntrained'] = (f"imagining through a trained world model beats imagining through one that never learned at {' and '.join(above)} calls" if above else
+                                      "imagining through a world model that never learned is not detectably worse than through a trained one at either budget")
     return out
 
 def exp005s_build(results:Path, out:Path, source:str):
     "Write the draft's Experiment 005S table and claims from the runs under `results/exp005s`."
     from wmil.figures import save_table, save_claims
-    tests = exp005s_tests(exp005s_scores(results/'exp005s'), exp005s_plan(Path(out)/'plans'/'exp005s.yaml'))
+    tests = exp005s_tests(exp005s_scores(results/'exp005s'), exp005s_plan(Path(results).parent/'plans'/'exp005s.yaml')) # the plan beside the results
     save_table(exp005s_table(tests), 'exp005s_tests', Path(out)/'tables', source=source)
     save_claims(exp005s_claims(tests), 'exp005s_claims', Path(out)/'tables', source=source)

@@ -30,6 +30,7 @@ from .runs import load_runs, load_configs, curves, final_scores, find_runs, exac
 from .stats import aggregate, compare, bootstrap_ci, calls_to, log_auc, paired_compare, holm_adjust, iqm
 from .figures import (paper_dir, paper_figure, paper_style, learning_curves, save_figure, save_table, format_ci,
                           fingerprint, mark_of, save_claims)
+from .exp005s import exp005s_build, EXP005S_OUTPUTS
 
 # %% ../nbs/14_paper.ipynb #080e94db
 class Builder:
@@ -723,6 +724,9 @@ def _exp006(results, out, source):
 BUILDERS['exp006'] = Builder('exp006', _runs_under('exp006_innate'), _exp006,
                              ['figures/exp006_innate.pdf', 'figures/exp006_innate.png', 'tables/exp006.tex', 'tables/exp006_tests.tex',
                               'tables/exp006_levels.tex', 'tables/exp006_arms.tex', 'tables/exp006_claims.tex'], 'run nbs/experiments/exp006_innate.ipynb in full')
+
+# %% ../nbs/14_paper.ipynb #e5b0reg2
+BUILDERS['exp005s'] = Builder('exp005s', _runs_under('exp005s'), exp005s_build, EXP005S_OUTPUTS, 'wmil-sweep nbs/experiments/exp005s_sweep.yaml')
 
 # %% ../nbs/14_paper.ipynb #813798e2
 def save_probing(probes:list|dict, # what `wmil.dashboard.load_probe` returns, for one baby or for several (one per seed)
