@@ -9,7 +9,7 @@ __all__ = ['VIEWS', 'HARD_LOGODDS', 'LLMError', 'prompt_dir', 'Template', 'load_
 
 # %% ../nbs/02a_llm_parent.ipynb #ea813f3e
 from contextlib import contextmanager
-import hashlib, importlib, importlib.util, inspect, json, os, socket, sqlite3, sys, time, urllib.error, urllib.request
+import fcntl, hashlib, importlib, importlib.util, inspect, json, os, socket, sqlite3, sys, time, urllib.error, urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 import torch
@@ -281,10 +281,14 @@ class JudgementCache:
     def __init__(self, path=None):
         self.path = Path(path or default_cache_path()).expanduser()
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Switching a new file to WAL takes a lock that SQLite may refuse at once ('database is locked') rather than
+        # wait for, when another process opens the same new cache: the setup is serialised by a lock file beside it.
         try:
-            self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
-            self.db.execute('PRAGMA journal_mode=WAL'); self.db.execute('PRAGMA synchronous=NORMAL')
-            self.db.execute('CREATE TABLE IF NOT EXISTS judgements (key TEXT PRIMARY KEY, logodds REAL NOT NULL, template TEXT, prompt TEXT)')
+            with open(f'{self.path}.lock', 'a') as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+                self.db.execute('PRAGMA journal_mode=WAL'); self.db.execute('PRAGMA synchronous=NORMAL')
+                self.db.execute('CREATE TABLE IF NOT EXISTS judgements (key TEXT PRIMARY KEY, logodds REAL NOT NULL, template TEXT, prompt TEXT)')
         except sqlite3.DatabaseError as e: raise LLMError(f"judgement cache {self.path} is not a usable SQLite database ({e}); move it away or set llm_cache") from None
     def get(self, keys:list)->dict:
         "The cached log-odds of those `keys` that have them."
