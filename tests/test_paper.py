@@ -3,14 +3,14 @@ import re, shutil, subprocess
 from pathlib import Path
 import pytest
 from wmil.figures import mark_of
-from wmil.paper import BUILDERS, build, check_draft, referenced
+from wmil.paper import builders, build, check_draft, referenced
 
 PAPER = Path(__file__).resolve().parent.parent/'paper_drafts'
 DRAFT = PAPER/'draft_01.tex'
 
 def test_draft_includes_every_builder_output():
     refs = set(referenced(DRAFT))
-    wanted = {o for b in BUILDERS.values() for o in b.outputs if not o.endswith('.png')}
+    wanted = {o for b in builders().values() for o in b.outputs if not o.endswith('.png')}
     assert wanted <= refs, f"the draft does not include {sorted(wanted - refs)}"
 
 def test_every_include_exists_and_was_written_by_wmil():

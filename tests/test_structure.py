@@ -5,7 +5,8 @@ from conftest import ROOT
 # floor of each module: a module may import only modules on lower floors (ARCHITECTURE.md's rooms)
 FLOORS = {'rng': 1, 'tasks': 1, 'worlds': 1.5, 'model': 1, 'reinforce': 1, 'ppo': 1, 'stats': 1, 'figures': 1, 'optim': 1, 'logger': 1,
           'parent': 2, 'llm_parent': 2.5, 'env': 3, 'config': 3, 'curriculum': 4, 'budget': 4, 'planner': 3, 'checkpoint': 4, 'trainer': 5,
-          'cli': 6, 'bench': 6, 'sweep': 5.5, 'runs': 6, 'probing': 6, 'dashboard': 7, 'paper': 7, 'exp007': 6.5, 'exp005s': 6.5}
+          'cli': 6, 'bench': 6, 'sweep': 5.5, 'runs': 6, 'probing': 6, 'dashboard': 7, 'paper': 7}
+ROOMS = sorted(p.stem for p in (ROOT/'wmil'/'experiments').glob('*.py') if not p.stem.startswith('_')) # one per experiment, above paper
 
 def wmil_imports(path)->set:
     out = set()
@@ -22,6 +23,14 @@ def test_every_module_has_a_floor():
 def test_imports_point_down():
     bad = [f'{m} imports {i}' for m in FLOORS for i in wmil_imports(ROOT/'wmil'/f'{m}.py') if FLOORS.get(i, 0) >= FLOORS[m]]
     assert not bad, bad
+
+def test_experiment_rooms_stand_alone():
+    "An experiment's room (wmil.experiments.*) may import the library, wmil.paper included, but no other room; wmil.paper names no experiment (it finds the rooms' builders), so adding an experiment changes no other file of the library."
+    assert {'exp001', 'exp005s', 'exp007'} <= set(ROOMS)
+    bad = [f'{r} imports {i}' for r in ROOMS for i in wmil_imports(ROOT/'wmil'/'experiments'/f'{r}.py') if i not in FLOORS]
+    assert not bad, bad
+    named = sorted(set(re.findall(r'\bexp\d{3}\w*', (ROOT/'wmil'/'paper.py').read_text(), re.I)))
+    assert not named, f'wmil/paper.py names experiments: {named}'
 
 def test_trainer_is_small():
     n = len((ROOT/'wmil'/'trainer.py').read_text().splitlines())
