@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['TASK_LABELS', 'Builder', 'runs_under', 'builders', 'tiled_config', 'tasks_in', 'paired_interval', 'paired_cells',
-           'holm_family', 'contrast_tests', 'iqm_table', 'levels_table', 'build', 'referenced', 'check_draft',
-           'quoted_intervals', 'unmatched_intervals', 'paper_main', 'main']
+           'holm_family', 'contrast_tests', 'iqm_table', 'levels_table', 'build', 'latex_problems', 'referenced',
+           'check_draft', 'quoted_intervals', 'unmatched_intervals', 'paper_main', 'main']
 
 # %% ../nbs/14_paper.ipynb #ecac73b6
 import argparse, importlib, pkgutil, re, shutil, subprocess, sys
@@ -151,8 +151,16 @@ def build(results=None, # default: paper_dir()/'results'
         else:
             r = subprocess.run(['latexmk', '-pdf', '-interaction=nonstopmode', '-halt-on-error', tex], cwd=out, capture_output=True, text=True)
             if r.returncode: raise RuntimeError(f"latexmk failed on {out/tex}:\n{r.stdout[-3000:]}")
+            bad = latex_problems(out/Path(tex).with_suffix('.log'))
+            if bad: raise RuntimeError(f"{out/tex} built, but LaTeX reports {len(bad)} problem(s): " + '; '.join(bad))
             log(f"built {out/Path(tex).with_suffix('.pdf')}")
     return written
+
+def latex_problems(log)->list:
+    "What a LaTeX log reports that the draft must not have: an undefined reference or citation, a missing file, a box overfull by more than 10pt."
+    text = Path(log).read_text(errors='replace')
+    out = re.findall(r"LaTeX Warning: (?:Reference|Citation) `[^']+' on page \d+ undefined", text) + re.findall(r"LaTeX Warning: File `[^']+' not found", text)
+    return out + [m.group(0) for m in re.finditer(r"Overfull \\hbox \((\d+(?:\.\d+)?)pt too wide\)[^\n]*", text) if float(m.group(1)) > 10]
 
 def referenced(tex)->list:
     "Files a .tex file includes with \\includegraphics or \\input (relative paths, extensions as written; comments ignored)."
