@@ -141,22 +141,6 @@ def _verdicts(t:pd.DataFrame)->str:
     if not said: return f"no detectable difference on any of the {len(t)} tasks (Holm-adjusted $p \\geq {t.paired.map(lambda c: c.p_adjusted).min():.2f}$)"
     return '; '.join(said) + (f"; no detectable difference on {', '.join(rest)}" if rest else '')
 
-def _direction(verdict:str)->int: return 0 if verdict == 'no detectable difference' else 1 if verdict.startswith('wm_on ') else -1
-
-def _mechanism(t:pd.DataFrame, score:str)->str:
-    "For each task where switching the world model off changes `score` detectably: which control changes it the same way."
-    said = []
-    for task, g in t.groupby('task', sort=False):
-        d = {c.split(' - ')[1]: _direction(v) for c, v in zip(g.comparison, g.verdict)}
-        off = d.get('wm_off', 0)
-        if not off: continue
-        dd, ds = d.get('wm_detached', 0), d.get('wm_separate', 0)
-        rel = lambda x: 'like on' if x == 0 else 'like off' if x == off else 'the other way from off'
-        why = ('through the features it shapes' if dd == off and ds != off else 'through the optimiser state it shares' if ds == off and dd != off else
-               'through both paths' if dd == ds == off else 'through neither path alone' if dd == ds == 0 else 'in a way the controls do not settle')
-        said.append(f"on {EXP002_TASKS[task]} it acts {why} (detached acts {rel(dd)}, separate {rel(ds)})")
-    return '; '.join(said) if said else f"switching the world model off changes {score} detectably on no task, so the controls have no effect to explain"
-
 # %% ../../nbs/19_exp002.ipynb #6cea8c20
 def exp002c_claims(tests:pd.DataFrame, df:pd.DataFrame)->dict:
     "LaTeX macros stating the verdicts of `exp002c_tests` and the late-collapse counts of `df` (`load_runs` rows)."
@@ -166,11 +150,6 @@ def exp002c_claims(tests:pd.DataFrame, df:pd.DataFrame)->dict:
             out[f'expTwo{key}{_ARM[y].capitalize()}'] = _verdicts(tests[(tests.score == score) & (tests.comparison == f'wm_on - {y}')])
         n = (tests[(tests.score == score) & (tests.comparison == 'wm_on - wm_off')].verdict != 'no detectable difference').sum()
         out[f'expTwo{key}OffCount'] = f"{n} of {len(tests[(tests.score == score) & (tests.comparison == 'wm_on - wm_off')])}"
-        out[f'expTwo{key}Mechanism'] = _mechanism(tests[tests.score == score], score)
-        d = tests[tests.score == score].assign(c=lambda x: x.comparison.str.split(' - ').str[1], d=lambda x: x.verdict.map(_direction))
-        w = d.pivot(index='task', columns='c', values='d')
-        hit = w[w.get('wm_off', 0) != 0] if 'wm_off' in w else w.iloc[:0]
-        out[f'expTwo{key}DetachedLikeOff'] = f"{int((hit.get('wm_detached', 0) == hit['wm_off']).sum()) if len(hit) else 0} of the {len(hit)}"
     r = retention_scores(df, threshold=0.95, floor=0.9, collapse=0.05).assign(arm=lambda x: x.condition.str.split('/').str[-1])
     counts = r.groupby('arm', sort=False).collapsed.agg(['sum', 'size'])
     out['expTwoCollapse'] = ', '.join(f"{_ARM[a]} {int(c['sum'])}/{int(c['size'])}" for a, c in counts.reindex(list(EXP002C_ARMS)).dropna().iterrows())
