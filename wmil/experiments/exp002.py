@@ -138,7 +138,8 @@ def _verdicts(t:pd.DataFrame)->str:
             f"({arm(r.paired.x)} $-$ {arm(r.paired.y)}: {paired_interval(r.paired)}, Holm-adjusted $p = {r.paired.p_adjusted:.3g}$)"
             for r in hit.itertuples()]
     rest = [EXP002_TASKS[x] for x in t[t.verdict == 'no detectable difference'].task]
-    if not said: return f"no detectable difference on any of the {len(t)} tasks (Holm-adjusted $p \\geq {t.paired.map(lambda c: c.p_adjusted).min():.2f}$)"
+    p = t.paired.map(lambda c: c.p_adjusted).min()
+    if not said: return f"no detectable difference on any of the {len(t)} tasks (" + ('every Holm-adjusted $p = 1$)' if p >= 0.995 else f"Holm-adjusted $p \\geq {p:.2f}$)")
     return '; '.join(said) + (f"; no detectable difference on {', '.join(rest)}" if rest else '')
 
 # %% ../../nbs/19_exp002.ipynb #6cea8c20
