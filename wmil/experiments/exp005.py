@@ -4,8 +4,9 @@
 
 # %% auto #0
 __all__ = ['EXP005', 'EXP005_ARMS', 'EXP005_PAIRS', 'EXP005_HEADLINE', 'PAPER', 'exp005_base', 'exp005_conditions', 'exp005_rows',
-           'exp005_scores', 'exp005_per_seed', 'geo_mean_ci', 'exp005_table', 'exp005_success_table', 'top_budget',
-           'exp005_consequence', 'exp005_tests', 'exp005_headline', 'exp005_goal', 'exp005_figure']
+           'exp005_scores', 'exp005_per_seed', 'geo_mean_ci', 'exp005_table', 'exp005_success_table',
+           'exp005_full_calls', 'top_budget', 'exp005_consequence', 'exp005_tests', 'exp005_headline', 'exp005_goal',
+           'exp005_figure']
 
 # %% ../../nbs/21_exp005.ipynb #cd53bc5c
 from pathlib import Path
@@ -116,6 +117,28 @@ def exp005_success_table(s:pd.DataFrame, n_resamples:int=10_000)->pd.DataFrame:
     budgets = sorted((c for c in t.columns if c.isdigit()), key=int)
     return t[['task', 'parent', 'arm'] + budgets + (['full'] if 'full' in t else [])]
 
+# %% ../../nbs/21_exp005.ipynb #e5full02
+def exp005_full_calls(rows:pd.DataFrame, # `exp005_rows`
+                      per:pd.DataFrame, # `exp005_per_seed` (for the targets and A1's calls)
+                      n_resamples:int=10_000)->pd.DataFrame:
+    "Per task (rule parent): full supervision's calls to the target along its run, beside A1's and the run's total."
+    out = []
+    for task, g in rows[(rows.parent == 'rule') & (rows.arm == 'full')].groupby('task', sort=False):
+        p = per[(per.task == task) & (per.parent == 'rule')]
+        if p.empty: continue
+        target, c, first = p.target.iloc[0], [], []
+        for _, h in g.groupby('seed'):
+            h = h.sort_values('calls')
+            c.append(calls_to(h.calls.to_numpy(), h.success.to_numpy(), target)); first.append(bool(h.success.iloc[1] >= target))
+        t, k, a1 = np.array([x for x, _ in c]), sum(x for _, x in c), p[p.arm == 'A1'].calls_to.to_numpy()
+        every = int(g.calls.drop_duplicates().nsmallest(2).iloc[-1]) # the first evaluation after the start
+        est = f'at most {every:,}' if all(first) else format_ci(*geo_mean_ci(t, n_resamples), '{:,.0f}') # within one interval: not measured
+        out.append({'task': task, 'n': len(t), 'target': f'{target:.3f}', 'evaluated every': f'{every:,}',
+                    'not reached': f'{k}/{len(t)}', 'at first evaluation': f'{sum(first)}/{len(t)}',
+                    'full supervision': est, 'range': '--' if all(first) else f'{t.min():,.0f}-{t.max():,.0f}',
+                    'A1': format_ci(*geo_mean_ci(a1, n_resamples), '{:,.0f}') if len(a1) else '--', 'run total': f'{int(g.calls.max()):,}'})
+    return pd.DataFrame(out)
+
 # %% ../../nbs/21_exp005.ipynb #bf579f8c
 def top_budget(rows:pd.DataFrame, task:str)->int:
     "The largest grading budget of `task`'s rule-parent runs."
@@ -225,8 +248,10 @@ def _exp005(results, out, source):
     save_table(name(exp005_headline(s)).rename(columns={'task': 'Task'}).set_index('Task'), 'exp005_headline', out/'tables', source=source)
     cons = exp005_consequence(rows, per)
     save_table(name(exp005_goal(per, cons)).rename(columns={'task': 'Task'}).set_index('Task'), 'exp005_goal', out/'tables', source=source)
+    save_table(name(exp005_full_calls(rows, per)).rename(columns={'task': 'Task'}).set_index('Task'), 'exp005_full', out/'tables', source=source)
 
 PAPER = [Builder('exp005', runs_under('exp005'), _exp005,
-                 ['figures/exp005_budget.pdf', 'figures/exp005_budget.png', 'tables/exp005.tex', 'tables/exp005_success.tex', 'tables/exp005_tests.tex', 'tables/exp005_headline.tex', 'tables/exp005_goal.tex'],
+                 ['figures/exp005_budget.pdf', 'figures/exp005_budget.png', 'tables/exp005.tex', 'tables/exp005_success.tex', 'tables/exp005_tests.tex', 'tables/exp005_headline.tex', 'tables/exp005_goal.tex',
+                  'tables/exp005_full.tex'],
                  'run nbs/experiments/exp005_parent_budget.ipynb in full')]
 
