@@ -105,7 +105,9 @@ def contrast_tests(s:pd.DataFrame, # scores: columns task, arm, seed, score, val
 
 # %% ../nbs/14_paper.ipynb #sh4red03
 def iqm_table(s:pd.DataFrame, # scores: columns task, arm, seed, score, value
-              tasks:list, scores:list, arms:list, n_resamples:int=10_000, label=lambda arm: arm)->pd.DataFrame:
+              tasks:list, scores:list, arms:list, n_resamples:int=10_000, label=lambda arm: arm,
+              worst:bool=False, # also give the lowest seed's score, so that one failed seed cannot hide behind the IQM's trim
+             )->pd.DataFrame:
     "Per task and score: each arm's IQM [95% bootstrap CI] over seeds (a column per arm, named `label(arm)`)."
     rows = []
     for task in tasks:
@@ -114,7 +116,7 @@ def iqm_table(s:pd.DataFrame, # scores: columns task, arm, seed, score, value
             r = {'task': task, 'score': score, 'n': g.groupby('arm').seed.nunique().min()}
             for arm in arms:
                 v = g[g.arm == arm].value.to_numpy()
-                r[label(arm)] = format_ci(float(iqm(v)), *bootstrap_ci(v, 'iqm', n_resamples=n_resamples)) if len(v) else '--'
+                r[label(arm)] = (format_ci(float(iqm(v)), *bootstrap_ci(v, 'iqm', n_resamples=n_resamples)) + (f'; min {v.min():.3f}' if worst else '')) if len(v) else '--'
             rows.append(r)
     return pd.DataFrame(rows)
 

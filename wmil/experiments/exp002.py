@@ -122,7 +122,7 @@ def exp002c_tests(s:pd.DataFrame, n_resamples:int=10_000)->pd.DataFrame:
 # %% ../../nbs/19_exp002.ipynb #fd028548
 def exp002c_table(s:pd.DataFrame, n_resamples:int=10_000)->pd.DataFrame:
     "Per task and score: each arm's IQM [95% bootstrap CI] over seeds."
-    return iqm_table(s, tasks_in(s, EXP002C_TASKS), list(EXP002C_SCORES), list(EXP002C_ARMS), n_resamples, lambda a: a.removeprefix('wm_'))
+    return iqm_table(s, tasks_in(s, EXP002C_TASKS), list(EXP002C_SCORES), list(EXP002C_ARMS), n_resamples, lambda a: a.removeprefix('wm_'), worst=True)
 
 def exp002c_levels(tasks:list)->pd.DataFrame:
     "What success to compare with on each of the rerun's tasks."

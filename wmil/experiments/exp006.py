@@ -62,7 +62,7 @@ def exp006_tests(s:pd.DataFrame, n_resamples:int=10_000)->pd.DataFrame:
 
 def exp006_table(s:pd.DataFrame, n_resamples:int=10_000)->pd.DataFrame:
     "Per task and score: each arm's IQM [95% bootstrap CI] over seeds."
-    return iqm_table(s, tasks_in(s, EXP006_TASKS), list(EXP006_SCORES), list(EXP006_ARMS), n_resamples)
+    return iqm_table(s, tasks_in(s, EXP006_TASKS), list(EXP006_SCORES), list(EXP006_ARMS), n_resamples, worst=True)
 
 def exp006_levels(names:list)->pd.DataFrame:
     "What success to compare with on each task: chance, no memory (what context_1 can reach), the window of 8 (every other arm), the ceiling."
