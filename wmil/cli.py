@@ -49,6 +49,7 @@ def _parent_flags(p:argparse.ArgumentParser):
     g.add_argument('--parent', choices=['deterministic', 'noisy', 'llm'], help='who judges the actions (default: deterministic, the rule)')
     g.add_argument('--parent-noise', type=float, metavar='EPS', help='noisy parent: probability of flipping each judgement')
     g.add_argument('--parent-skip', type=float, metavar='P', help='noisy parent: probability of not answering a judgement (the step stays unlabelled)')
+    g.add_argument('--parent-judges', choices=['goal', 'moves'], help="what the rule parent pays for: 'goal' (the task's reward) or, in a world, 'moves' (every good move)")
     g.add_argument('--llm-backend', choices=['local', 'openai'], help='llm parent: in-process transformers, or an OpenAI-compatible server')
     g.add_argument('--llm-model', metavar='M', help='local: model folder or .gguf (default: bundled SmolLM2-135M-Instruct); openai: model name')
     g.add_argument('--llm-base-url', metavar='URL', help='openai: server address, e.g. http://127.0.0.1:8080/v1 (default: $WMIL_LLM_BASE_URL)')
@@ -118,7 +119,7 @@ _FLAG_FIELDS = {'task': 'task', 'total_steps': 'total_steps', 'batch_size': 'bat
                 'device': 'device', 'context_len': 'context_len', 'algo': 'algo', 'rollout_len': 'rollout_len', 'gamma': 'gamma',
                 'lr': 'lr', 'time_limit': 'time_limit', 'reward_weights': 'reward_weights', 'reward_scaling': 'reward_scaling', 'baseline': 'baseline', 'policy_steps': 'policy_steps',
                 'lr_schedule': 'lr_schedule', 'curriculum': 'curriculum', 'eval_episodes': 'eval_episodes', 'heldout_episodes': 'heldout_episodes', 'num_actions': 'num_actions',
-                **{k: k for k in ('parent', 'parent_noise', 'parent_skip', 'llm_backend', 'llm_model', 'llm_base_url', 'llm_template', 'llm_threshold',
+                **{k: k for k in ('parent', 'parent_noise', 'parent_skip', 'parent_judges', 'llm_backend', 'llm_model', 'llm_base_url', 'llm_template', 'llm_threshold',
                                   'llm_fallback', 'llm_cache', 'grading_budget', 'query_selection', 'unlabelled', 'imagine_horizon', 'imagine_updates', 'imagine_control', 'planner', 'plan_depth', 'plan_weight', 'reward_head')}}
 
 def config_from_args(args:argparse.Namespace)->Config:

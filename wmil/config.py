@@ -104,6 +104,7 @@ class ParentFields:
     parent_fnr: float|None = None # noisy: probability that a right action goes unrewarded (None: parent_noise)
     parent_fpr: float|None = None # noisy: probability that a wrong action is rewarded (None: parent_noise)
     parent_skip: float = 0.0 # noisy: probability of not answering a judgement asked for (the step stays unlabelled; B-Pref's skip teacher)
+    parent_judges: str = 'goal' # 'goal' (the task's own reward; in a world, on arrival) or 'moves' (a world's every move: +1 on an optimal plan, -1 off it)
     llm_backend: str = 'local' # 'local' (transformers, in-process) or 'openai' (any OpenAI-compatible server)
     llm_model: str = '' # local: a model folder or .gguf file ('' = the bundled SmolLM2-135M-Instruct); openai: the server's model name
     llm_base_url: str = '' # openai: e.g. http://127.0.0.1:8080/v1 ('' = $WMIL_LLM_BASE_URL); the key is read from $WMIL_LLM_API_KEY only
@@ -160,7 +161,7 @@ _NONNEG = ('gamma', 'entropy_coef', 'world_model_coef', 'reward_model_coef', 'va
 _UNIT = ('gae_lambda', 'clip_coef', 'curriculum_threshold', 'curriculum_mix', 'lr_final', 'parent_noise', 'parent_skip')
 _CHOICES = {'device': ('auto', 'cpu', 'cuda'), 'algo': ('reinforce', 'ppo'), 'reward_scaling': ('fixed', 'adaptive'),
             'baseline': ('running', 'value'), 'policy_steps': ('all', 'scored'), 'lr_schedule': ('constant', 'linear', 'cosine'),
-            'parent': ('deterministic', 'noisy', 'llm'), 'llm_backend': ('local', 'openai'), 'llm_answer': ('logprobs', 'json'),
+            'parent': ('deterministic', 'noisy', 'llm'), 'parent_judges': ('goal', 'moves'), 'llm_backend': ('local', 'openai'), 'llm_answer': ('logprobs', 'json'),
             'llm_fallback': ('error', 'rule'), 'query_selection': ('random', 'uncertainty', 'disagreement', 'gated'),
             'unlabelled': ('reward_model', 'mask'), 'world_model_grad': ('shared', 'detached', 'separate'), 'world_model_loss': ('fields', 'mse'), 'world_model_head': ('auto', *WORLD_HEADS), 'core': CORES,
             'reward_head': ('auto', 'on', 'off'), 'planner': ('none', 'lookahead'), 'imagine_control': ('none', 'sample', 'replay')}
@@ -232,6 +233,10 @@ def _check_task(cfg):
     if cfg.algo == 'ppo' and n < 2 * cfg.ppo_minibatches:
         raise ConfigError(f"ppo needs at least 2 samples per minibatch: batch_size * rollout_len ({n}) < 2 * ppo_minibatches ({cfg.ppo_minibatches})")
     if cfg.curriculum: curriculum_spec(cfg)
+    if cfg.parent_judges == 'moves' and not hasattr(TASKS[cfg.task], 'good_moves'):
+        raise ConfigError(f"parent_judges 'moves' needs a world whose moves can be judged ({', '.join(WORLD_LEVELS)}); task {cfg.task!r} has none")
+    if cfg.parent_judges == 'moves' and cfg.parent != 'deterministic':
+        raise ConfigError(f"parent_judges 'moves' is built for the rule parent (parent: deterministic); got parent {cfg.parent!r}")
     if cfg.parent == 'llm':
         try: check_template(load_template(cfg.task, cfg.llm_template), task_of(cfg))
         except LLMError as e: raise ConfigError(str(e)) from None
@@ -267,7 +272,7 @@ def model_of(cfg:Config, task)->BabyModel:
 def parent_of(cfg:Config, task, device='cpu')->Parent:
     "The parent `cfg` asks for, judging `task` (an LLM parent loads its model here)."
     if cfg.parent == 'noisy': return NoisyParent(task, cfg.parent_noise, cfg.parent_fnr, cfg.parent_fpr, cfg.parent_skip)
-    if cfg.parent == 'deterministic': return DeterministicParent(task)
+    if cfg.parent == 'deterministic': return MovesParent(task) if cfg.parent_judges == 'moves' else DeterministicParent(task)
     return make_llm_parent(task, cfg.llm_backend, cfg.llm_model, cfg.llm_base_url, cfg.llm_template, cfg.llm_threshold, cfg.llm_fallback,
                            cfg.llm_answer, cfg.llm_cache, cfg.llm_timeout, cfg.llm_retries, str(device))
 

@@ -369,5 +369,27 @@ def _kd_chain(self:KeyDoor, s):
     return torch.cat(to, -2).flatten(-2), s['pos'] + N * s['holding'], s['door'] + N, 2 * N
 KeyDoor.chain = _kd_chain
 
+# %% ../nbs/01a_worlds.ipynb #gm000002
+def _pad_moves(good, n, s):
+    "Moves `[..., m]` as `[..., n]` actions, none good once the goal is reached: the actions past the world's own moves are never good."
+    good = good & (s['reached'] == 0)[..., None] # after the goal, a move earns nothing: no reward for walking away and back
+    return torch.cat([good, good.new_zeros(*good.shape[:-1], n - good.shape[-1])], -1) if n > good.shape[-1] else good[..., :n]
+
+def _grid_good_moves(self:GridNav, s, field):
+    "The moves onto a free neighbour one step down the distance `field` (`[..., N + 1]`, off-grid last), as `[..., n_actions]` flags."
+    nbr, _ = self.tables(s['pos'].device)
+    here = field.gather(-1, s['pos'][..., None])
+    return _pad_moves(field.gather(-1, nbr[s['pos']]) == here - 1, self.n_actions, s)
+
+GridNav.good_moves = lambda self, s: _grid_good_moves(self, s, s['dist'])
+KeyDoor.good_moves = lambda self, s: _grid_good_moves(self, s, torch.where(s['holding'][..., None] == 1, s['to_door'], s['to_key']))
+
+def _sw_good_moves(self:Switches, s):
+    "The presses after which one press fewer is needed to reach the target."
+    left = s['lights'] ^ s['target']
+    after = s['cost'].gather(-1, left[..., None] ^ s['col'])
+    return _pad_moves(after == s['cost'].gather(-1, left[..., None]) - 1, self.n_actions, s)
+Switches.good_moves = _sw_good_moves
+
 # %% ../nbs/01a_worlds.ipynb #b3771c16
 TASKS.update({GridNav.name: GridNav, Switches.name: Switches, KeyDoor.name: KeyDoor})
