@@ -75,3 +75,12 @@ def test_verdicts_in_the_text_come_from_the_results():
     assert all(f'tables/{f.name}' in referenced(DRAFT) for f in (PAPER/'tables').glob('*claims.tex'))
     section = text[text.index(r'\section{Experiment 002: does the world model help'):text.index(r'\section{What the baby represents}')]
     assert 'detectable' not in section and 'better' not in section, 'a verdict typed by hand in the Experiment 002 section'
+
+def test_every_citation_and_reference_resolves():
+    "Checked without LaTeX too (the PDF test needs it): every \\cite has a \\bibitem and every \\bibitem is cited; every \\ref has its \\label."
+    body = '\n'.join(l.split('%')[0] for l in DRAFT.read_text().splitlines())
+    cited = {k.strip() for m in re.findall(r'\\cite\{([^}]*)\}', body) for k in m.split(',')}
+    items = set(re.findall(r'\\bibitem\{([^}]*)\}', body))
+    assert cited == items, f"cited without an entry: {sorted(cited - items)}; entries never cited: {sorted(items - cited)}"
+    refs, labels = set(re.findall(r'\\ref\{([^}]*)\}', body)), set(re.findall(r'\\label\{([^}]*)\}', body))
+    assert refs <= labels, f"references to no label: {sorted(refs - labels)}"
