@@ -86,7 +86,7 @@ def train_parser()->argparse.ArgumentParser:
     p.add_argument('--world-model-coef', type=float, metavar='C', help='world-model loss weight; 0 switches its learning off (default: 1.0)')
     p.add_argument('--core', choices=['transformer', 'mlp', 'gru'], help='what mixes the history window (default: transformer)')
     p.add_argument('--no-positions', dest='positions', action='store_const', const=False, help='no learned position embedding')
-    p.add_argument('--world-model-grad', choices=['shared', 'detached', 'separate'], help="how the world-model loss reaches the baby: shared (one loss, clipping and Adam with the policy's), detached (the head learns on a stopped hidden state), separate (its own clipping and Adam) (default: shared)")
+    p.add_argument('--world-model-grad', choices=['shared', 'detached', 'separate', 'separate_matched'], help="how the world-model loss reaches the baby: shared (one loss, clipping and Adam with the policy's), detached (the head learns on a stopped hidden state), separate (its own clipping and Adam), separate_matched (both Adams at half the rate) (default: shared)")
     p.add_argument('--world-model-loss', choices=['fields', 'mse'], help="the world model's loss: fields (cross-entropy per field where the task declares them, as the worlds do) or mse (squared error on the raw state) (default: fields)")
     p.add_argument('--world-model-head', choices=['auto', 'concat', 'per_action'], help="the world model's head: concat (hidden and action embedding), per_action (hidden and current state, every action's next state at once), auto (per_action where the task declares its fields) (default: auto)")
     p.add_argument('--device', choices=['auto', 'cpu', 'cuda'], help='where to train (default: auto)')

@@ -4,9 +4,9 @@
 
 # %% auto #0
 __all__ = ['DEFAULT_LR', 'CURRICULA', 'DEFAULT_CONFIG', 'ConfigError', 'TaskFields', 'RunFields', 'ModelFields', 'AlgoFields',
-           'CurriculumFields', 'ParentFields', 'BudgetFields', 'LogFields', 'Config', 'peak_lr', 'task_of', 'model_of',
-           'parent_of', 'curriculum_spec', 'metrics_window', 'atomic_write_text', 'config_from_dict', 'load_config',
-           'save_config', 'resolve_device']
+           'CurriculumFields', 'ParentFields', 'BudgetFields', 'LogFields', 'Config', 'peak_lr', 'lr_share', 'task_of',
+           'model_of', 'parent_of', 'curriculum_spec', 'metrics_window', 'atomic_write_text', 'config_from_dict',
+           'load_config', 'save_config', 'resolve_device']
 
 # %% ../nbs/05b_config.ipynb #7821bc2e
 import math, os
@@ -67,7 +67,7 @@ class AlgoFields:
     world_model_coef: float = 1.0 # weight of the world-model loss (0 switches its learning off)
     world_model_loss: str = 'fields' # 'fields': where the task declares its state's fields (the worlds), cross-entropy per field (`next_state_loss`); 'mse': squared error on the raw state, as for every other task
     world_model_head: str = 'auto' # 'auto': 'per_action' where the task declares its fields (the worlds), else 'concat' (`BabyModel`'s `world_head`)
-    world_model_grad: str = 'shared' # how that loss reaches the baby: 'shared' (one loss, clipping and Adam with the policy's), 'detached' (the head learns on a stopped hidden state; the trunk learns from the policy alone) or 'separate' (it reaches the trunk, clipped and stepped by an Adam of its own)
+    world_model_grad: str = 'shared' # how that loss reaches the baby: 'shared' (one loss, clipping and Adam with the policy's), 'detached' (the head learns on a stopped hidden state; the trunk learns from the policy alone) or 'separate' (it reaches the trunk, clipped and stepped by an Adam of its own: the trunk takes two full steps per update), or 'separate_matched' (as separate, both Adams at half the learning rate)
     reward_head: str = 'auto' # the baby's head predicting the parent's goal reward for every action, trained on the rewards the parent gave: 'on', 'off', or 'auto' (on where a planner is set)
     reward_model_coef: float = 1.0 # weight of that head's loss (its squared error on graded steps)
     planner: str = 'none' # 'lookahead': evaluation also acts by planning with the baby's own world, reward and value heads (`wmil.planner`), scored beside the policy's greedy acts as eval/plan_*
@@ -163,7 +163,7 @@ _CHOICES = {'device': ('auto', 'cpu', 'cuda'), 'algo': ('reinforce', 'ppo'), 're
             'baseline': ('running', 'value'), 'policy_steps': ('all', 'scored'), 'lr_schedule': ('constant', 'linear', 'cosine'),
             'parent': ('deterministic', 'noisy', 'llm'), 'parent_judges': ('goal', 'moves'), 'llm_backend': ('local', 'openai'), 'llm_answer': ('logprobs', 'json'),
             'llm_fallback': ('error', 'rule'), 'query_selection': ('random', 'uncertainty', 'disagreement', 'gated'),
-            'unlabelled': ('reward_model', 'mask'), 'world_model_grad': ('shared', 'detached', 'separate'), 'world_model_loss': ('fields', 'mse'), 'world_model_head': ('auto', *WORLD_HEADS), 'core': CORES,
+            'unlabelled': ('reward_model', 'mask'), 'world_model_grad': ('shared', 'detached', 'separate', 'separate_matched'), 'world_model_loss': ('fields', 'mse'), 'world_model_head': ('auto', *WORLD_HEADS), 'core': CORES,
             'reward_head': ('auto', 'on', 'off'), 'planner': ('none', 'lookahead'), 'imagine_control': ('none', 'sample', 'replay')}
 
 def _is_int(v): return isinstance(v, int) and not isinstance(v, bool)
@@ -256,6 +256,10 @@ DEFAULT_LR = {'reinforce': 1e-3, 'ppo': 3e-4}
 def peak_lr(cfg:Config)->float:
     "The peak learning rate a run of `cfg` uses: its `lr`, or its algorithm's default."
     return DEFAULT_LR[cfg.algo] if cfg.lr is None else float(cfg.lr)
+
+def lr_share(cfg:Config)->float:
+    "The fraction of the learning rate each Adam takes: half with `world_model_grad='separate_matched'` (two Adams step the trunk each update), else all."
+    return 0.5 if cfg.world_model_grad == 'separate_matched' else 1.0
 
 # %% ../nbs/05b_config.ipynb #dc4b0c90
 def task_of(cfg:Config, **knobs):

@@ -58,7 +58,7 @@ def _init_babies(self:Trainer):
     self.flat = FlatParams(init_babies(self._make, self.cfg.seeds, self.device))
     self.params = self.flat.params # name -> leaf view `[S, ...]`
     self.opt = flat_adam([self.flat.data], peak_lr(self.cfg))
-    self.opt_wm = flat_adam([self.flat.data], peak_lr(self.cfg)) if self.cfg.world_model_grad == 'separate' else None # the world model's own Adam
+    self.opt_wm = flat_adam([self.flat.data], peak_lr(self.cfg)) if self.cfg.world_model_grad.startswith('separate') else None # the world model's own Adam
     detach, self.rewarded = self.cfg.world_model_grad == 'detached', hasattr(self.model, 'reward_model') # the world model learns on a stopped hidden state; the baby predicts the parent's rewards
     self._fns = {'act': seed_calls(BabyAct(self.model, detach)), 'eval': seed_calls(BabyEval(self.model, detach)), 'expand': seed_calls(BabyExpand(self.model))}
     self._plan = lambda h, m: lookahead(lambda *a: self._call('expand', *a), h, m, self.cfg.plan_depth, self.cfg.gamma, getattr(self.task, 'project', None)) # each action's imagined return
@@ -114,7 +114,7 @@ def _rewards(self:Trainer, r:dict)->torch.Tensor:
 def _learn_step(self:Trainer, loss:torch.Tensor, wm:torch.Tensor|None=None)->torch.Tensor:
     "One update from per-seed losses `[S]` (and with `world_model_grad='separate'` the world model's, `wm`, clipped and stepped by its own Adam); each seed's gradient norm of `loss` before clipping."
     cfg, g_wm = self.cfg, None
-    for o in filter(None, (self.opt, self.opt_wm)): o.param_groups[0]['lr'] = peak_lr(cfg) * lr_factor(cfg.lr_schedule, self.step, cfg.total_steps, cfg.lr_final)
+    for o in filter(None, (self.opt, self.opt_wm)): o.param_groups[0]['lr'] = peak_lr(cfg) * lr_factor(cfg.lr_schedule, self.step, cfg.total_steps, cfg.lr_final) * lr_share(cfg)
     if wm is not None: self.flat.zero_grad(); wm.sum().backward(retain_graph=True); g_wm = self.flat.grad.clone() # both at the same parameters
     self.flat.zero_grad(); loss.sum().backward() # seeds share no parameters, so each seed's gradient is that of its own loss
     grad_norm = self.flat.clip_grad_norm_(cfg.max_grad_norm); self.opt.step()
