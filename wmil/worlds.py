@@ -225,17 +225,20 @@ class Switches(Task):
                  n_symbols:int=6, # actions: switches 0..k-1 toggle lights; any more do nothing
                  k:int=6, # switches and lights
                  links:float=0.3, # probability that a switch also toggles each other light (it always toggles its own)
+                 wiring:str='hidden', # 'shown': the observation also holds every switch's wiring (a diagnostic: the price of finding it out removed)
                 ):
         super().__init__(n_symbols)
         if not (isinstance(k, int) and 2 <= k <= 10): raise ValueError(f"k must be an integer in 2..10, got {k!r}")
         if n_symbols < k: raise ValueError(f"n_symbols must be at least k ({k}): one action per switch, got {n_symbols!r}")
         if not (isinstance(links, (int, float)) and 0 <= links <= 1): raise ValueError(f"links must be a probability in [0, 1], got {links!r}")
-        self.k, self.links = k, float(links)
+        if wiring not in ('hidden', 'shown'): raise ValueError(f"wiring must be 'hidden' or 'shown', got {wiring!r}")
+        self.k, self.links, self.wiring = k, float(links), wiring
         self.n_draws, self.n_step_draws = 2 + k * k, 0 # the target, the scramble, then each switch-light link
     @property
-    def state_dim(self)->int: return 2 * self.k + self.n_actions
+    def state_dim(self)->int: return 2 * self.k + self.n_actions + self.k * self.k * (self.wiring == 'shown')
     @property
-    def fields(self)->tuple: return (('bits', 2 * self.k), ('bits', self.n_actions)) # `observe`'s: lights and target, the last press (none at the start)
+    def fields(self)->tuple: # `observe`'s: lights and target, the last press (none at the start), and the wiring where it is shown
+        return (('bits', 2 * self.k), ('bits', self.n_actions)) + ((('bits', self.k * self.k),) if self.wiring == 'shown' else ())
     def init(self, u):
         k, P = self.k, 2 ** self.k
         link = (u[..., 2:].view(*u.shape[:-1], k, k) < self.links) | torch.eye(k, dtype=torch.bool, device=u.device) # [*, switch, light]
@@ -270,8 +273,10 @@ Switches.success = lambda self, s, action, nxt: (nxt['lights'] == s['target']) &
 Switches.goal_reward = GridNav.goal_reward # optimal presses / presses taken, on arrival
 Switches.optimal_return = GridNav.optimal_return
 def _sw_observe(self:Switches, s):
-    "The lights, the target, and which switch was pressed last (none at the start): what was done, so that what it did can be learnt."
-    return torch.cat([_bits(s['lights'], self.k).float(), _bits(s['target'], self.k).float(), _one_hot(s['last'], self.n_actions + 1)[..., :-1]], -1)
+    "The lights, the target, and which switch was pressed last (none at the start): what was done, so that what it did can be learnt; with `wiring='shown'`, also each switch's lights."
+    x = [_bits(s['lights'], self.k).float(), _bits(s['target'], self.k).float(), _one_hot(s['last'], self.n_actions + 1)[..., :-1]]
+    if self.wiring == 'shown': x.append(_bits(s['col'], self.k).flatten(-2).float())
+    return torch.cat(x, -1)
 Switches.observe = _sw_observe
 Switches.project = lambda self, x: (x > 0.5).float() # every field is a flag: on or off
 
