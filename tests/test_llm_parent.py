@@ -86,6 +86,17 @@ def test_grading_budget_asks_the_server_within_budget(server, tmp_path):
     assert row['parent/grading_calls'] == row['parent/queries'] == 40 and row['parent/consequence_calls'] == 30 * 16
     assert 0 < row['parent/model_calls'] <= 40 and row['budget/labelled'] == 40
 
+def test_world_moves_are_judged_by_the_server(server, tmp_path):
+    "On GridNav the LLM parent judges each move until arrival (parent_judges: moves), trained with PPO over whole episodes; success stays the rule's."
+    d = tmp_path/'run'
+    r = train(['--task', 'grid_nav', '--num-actions', 4, '--algo', 'ppo', '--gamma', 0.99, '--rollout-len', 16, '--time-limit', 16, '--batch-size', 4,
+               '--parent', 'llm', '--parent-judges', 'moves', '--llm-backend', 'openai', '--llm-base-url', server, '--llm-cache', tmp_path/'cache.sqlite',
+               '--total-steps', 2, '--log-dir', d, '--quiet'], env_with(WMIL_LLM_API_KEY=KEY))
+    assert r.returncode == 0, r.stderr[-3000:]
+    row = last_row(d)
+    assert 0 < row['parent/queries'] <= 2 * 16 * 4 and row['parent/model_calls'] > 0 and row['parent/fallbacks'] == 0
+    assert -1 <= row['rewards/goal'] < 1 # paid +1 or -1 per move, not 1 or 0
+
 @pytest.mark.parametrize('why', ['wrong key', 'unreachable', 'timeout', 'missing model', 'missing extra'])
 def test_failures_are_one_line(server, tmp_path, why):
     d, args, env = tmp_path/'run', ['--parent', 'llm', '--llm-backend', 'openai', '--llm-cache', tmp_path/'c.sqlite', '--total-steps', 5, '--quiet'], env_with(WMIL_LLM_API_KEY=KEY)

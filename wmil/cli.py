@@ -206,6 +206,7 @@ def audit_parser()->argparse.ArgumentParser:
     p.add_argument('--calibrate', action='store_true', help='choose the threshold on half the items, report on the held-out half')
     p.add_argument('--cache', default='', metavar='FILE', help='judgement cache (default: ~/.cache/wmil/llm_judgements.sqlite)')
     p.add_argument('--seed', type=int, default=0, help='seeds the state sample and the calibration split')
+    p.add_argument('--views', type=int, default=256, metavar='N', help="a world's: how many of its views to sample, each with every move")
     p.add_argument('--out', metavar='FILE.json', help='write the full audit (every item) as JSON')
     return p
 
@@ -227,7 +228,7 @@ def audit_main(argv:list|None=None)->int:
         tpls = [load_template(args.task, v) for v in variants] # every variant checked before a model is loaded
         lm = llm_backend(args.backend, args.model, args.base_url, args.answer)
         for tpl in tpls:
-            results.append(audit(Judge(task, tpl, lm, JudgementCache(args.cache or None)), args.threshold, args.calibrate, args.seed))
+            results.append(audit(Judge(task, tpl, lm, JudgementCache(args.cache or None)), args.threshold, args.calibrate, args.seed, views=args.views))
             print(_audit_lines(results[-1]), flush=True)
     except LLMError as e: p.error(str(e))
     if args.out: atomic_write_text(Path(args.out), json.dumps(results if len(results) > 1 else results[0], indent=1))

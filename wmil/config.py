@@ -104,7 +104,7 @@ class ParentFields:
     parent_fnr: float|None = None # noisy: probability that a right action goes unrewarded (None: parent_noise)
     parent_fpr: float|None = None # noisy: probability that a wrong action is rewarded (None: parent_noise)
     parent_skip: float = 0.0 # noisy: probability of not answering a judgement asked for (the step stays unlabelled; B-Pref's skip teacher)
-    parent_judges: str = 'goal' # 'goal' (the task's own reward; in a world, on arrival) or 'moves' (a world's every move: +1 on an optimal plan, -1 off it)
+    parent_judges: str = 'goal' # 'goal' (the task's own reward; in a world, on arrival) or 'moves' (a world's every move: +1 on an optimal plan, -1 off it; the LLM parent's only way on a world)
     llm_backend: str = 'local' # 'local' (transformers, in-process) or 'openai' (any OpenAI-compatible server)
     llm_model: str = '' # local: a model folder or .gguf file ('' = the bundled SmolLM2-135M-Instruct); openai: the server's model name
     llm_base_url: str = '' # openai: e.g. http://127.0.0.1:8080/v1 ('' = $WMIL_LLM_BASE_URL); the key is read from $WMIL_LLM_API_KEY only
@@ -235,8 +235,10 @@ def _check_task(cfg):
     if cfg.curriculum: curriculum_spec(cfg)
     if cfg.parent_judges == 'moves' and not hasattr(TASKS[cfg.task], 'good_moves'):
         raise ConfigError(f"parent_judges 'moves' needs a world whose moves can be judged ({', '.join(WORLD_LEVELS)}); task {cfg.task!r} has none")
-    if cfg.parent_judges == 'moves' and cfg.parent != 'deterministic':
-        raise ConfigError(f"parent_judges 'moves' is built for the rule parent (parent: deterministic); got parent {cfg.parent!r}")
+    if cfg.parent_judges == 'moves' and cfg.parent == 'noisy':
+        raise ConfigError("parent_judges 'moves' is built for the rule parent and the LLM parent (parent: deterministic or llm); got parent 'noisy'")
+    if cfg.parent == 'llm' and cfg.parent_judges == 'goal' and hasattr(TASKS[cfg.task], 'good_moves'):
+        raise ConfigError(f"the LLM parent judges a world's moves: set parent_judges: moves for task {cfg.task!r}")
     if cfg.parent == 'llm':
         try: check_template(load_template(cfg.task, cfg.llm_template), task_of(cfg))
         except LLMError as e: raise ConfigError(str(e)) from None
@@ -278,7 +280,7 @@ def parent_of(cfg:Config, task, device='cpu')->Parent:
     if cfg.parent == 'noisy': return NoisyParent(task, cfg.parent_noise, cfg.parent_fnr, cfg.parent_fpr, cfg.parent_skip)
     if cfg.parent == 'deterministic': return MovesParent(task) if cfg.parent_judges == 'moves' else DeterministicParent(task)
     return make_llm_parent(task, cfg.llm_backend, cfg.llm_model, cfg.llm_base_url, cfg.llm_template, cfg.llm_threshold, cfg.llm_fallback,
-                           cfg.llm_answer, cfg.llm_cache, cfg.llm_timeout, cfg.llm_retries, str(device))
+                           cfg.llm_answer, cfg.llm_cache, cfg.llm_timeout, cfg.llm_retries, str(device), cfg.parent_judges)
 
 # %% ../nbs/05b_config.ipynb #9a00210c
 CURRICULA = {'delayed_recall': ('delay', [1, 2, 4, 6, 8])}
