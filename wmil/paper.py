@@ -72,11 +72,12 @@ def paired_interval(c)->str:
     return f"${v:+.{d}f}$ [${lo:+.{d}f}$, ${hi:+.{d}f}$]"
 
 # %% ../nbs/14_paper.ipynb #sh4red02
-def paired_cells(c)->dict:
-    "A Holm-adjusted `PairedComparison` as table cells: n, mean difference [CI], adjusted p, the call at 0.05."
+def paired_cells(c, margin:float|None=None)->dict:
+    "A Holm-adjusted `PairedComparison` as table cells: n, mean difference [CI], adjusted p, the call at 0.05; with `margin` (the smallest difference of interest) a call whose whole interval lies within it is marked negligible."
     better = c.x if (c.median_diff > 0) == getattr(c, 'higher_is_better', True) else c.y
-    return {'n': c.n, 'mean difference': format_ci(c.mean_diff, *c.mean_diff_ci), 'p (Holm)': f'{c.p_adjusted:.3g}',
-            'verdict': 'no detectable difference' if c.p_adjusted >= 0.05 else f'{better} better'}
+    call = 'no detectable difference' if c.p_adjusted >= 0.05 else f'{better} better'
+    if margin is not None and c.p_adjusted < 0.05 and -margin < c.mean_diff_ci[0] and c.mean_diff_ci[1] < margin: call += f', negligible (within ±{margin})'
+    return {'n': c.n, 'mean difference': format_ci(c.mean_diff, *c.mean_diff_ci), 'p (Holm)': f'{c.p_adjusted:.3g}', 'verdict': call}
 
 def holm_family(todo:list, n_resamples:int=10_000, **kw)->list:
     "One family of paired comparisons, Holm-adjusted together: for each `(w, x, y)`, columns x and y of `w` (a row per seed) on the seeds that have both."
@@ -90,6 +91,7 @@ def contrast_tests(s:pd.DataFrame, # scores: columns task, arm, seed, score, val
                    contrasts, # (x, y) pairs of arms: each is tested as x - y
                    tasks:list, scores:list, n_resamples:int=10_000,
                    per_task:bool=False, # Holm within each task and score (else over all tasks of a score)
+                   margin:float|None=None, # the smallest difference of interest: calls whose interval lies within it are marked negligible
                   )->pd.DataFrame:
     "Each contrast on each task, seed by seed; Holm over the comparisons of each score (of each task and score with `per_task`)."
     rows = []
@@ -100,7 +102,7 @@ def contrast_tests(s:pd.DataFrame, # scores: columns task, arm, seed, score, val
                 w = s[(s.task == task) & (s.score == score)].pivot(index='seed', columns='arm', values='value')
                 todo += [(task, w, x, y) for x, y in contrasts if x in w and y in w]
             for (task, _, x, y), c in zip(todo, holm_family([t[1:] for t in todo], n_resamples, metric=score)):
-                rows.append({'task': task, 'score': score, 'comparison': f'{x} - {y}', **paired_cells(c), 'family': len(todo), 'paired': c})
+                rows.append({'task': task, 'score': score, 'comparison': f'{x} - {y}', **paired_cells(c, margin), 'family': len(todo), 'paired': c})
     return pd.DataFrame(rows)
 
 # %% ../nbs/14_paper.ipynb #sh4red03
