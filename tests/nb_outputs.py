@@ -2,8 +2,10 @@
 
     python tests/nb_outputs.py write [NOTEBOOK ...]   # execute and store the outputs (then `nbdev_clean` tidies them)
     python tests/nb_outputs.py check [NOTEBOOK ...]   # execute and compare with the stored outputs; exit 1 on a difference
-    python tests/nb_outputs.py write --slow NOTEBOOK  # an experiment notebook's full version: FULL and WRITE_PAPER on (WMIL_FULL=1, WMIL_WRITE_PAPER=1), `#| slow` cells too
-    python tests/nb_outputs.py run NOTEBOOK ...       # execute only (the experiment and analysis notebooks: their stored outputs, often the full version, are not compared)
+    python tests/nb_outputs.py write --slow NOTEBOOK  # an experiment notebook's full version: FULL and WRITE_PAPER on
+                                                      # (WMIL_FULL=1, WMIL_WRITE_PAPER=1), `#| slow` cells too
+    python tests/nb_outputs.py run NOTEBOOK ...       # execute only (the experiment and analysis notebooks: their stored
+                                                      # outputs, often the full version, are not compared)
 
 Notebooks run as `nbdev_test` runs them (cells flagged `#| slow` and the `nbdev_export()` cell are skipped), so this is the one
 execution of each notebook in a test run: a cell that raises fails it, as in `nbdev_test`, naming the cell and the error.
@@ -54,7 +56,8 @@ def directives(source:str)->set:
     return out
 
 def execute(path:Path, slow:bool=False):
-    "Run a notebook as `nbdev_test` does (with `slow`, its full version: slow cells, and the FULL and WRITE_PAPER switches on); return it with fresh outputs (stderr dropped)."
+    """Run a notebook as `nbdev_test` does (with `slow`, its full version: slow cells, and the FULL and WRITE_PAPER switches on); return it
+    with fresh outputs (stderr dropped)."""
     nb = read_nb(path)
     if slow: os.environ['WMIL_FULL'] = os.environ['WMIL_WRITE_PAPER'] = '1' # read by the switch cell of an experiment or analysis notebook
     def skip(cell):

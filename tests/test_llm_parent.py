@@ -42,7 +42,8 @@ def server(tmp_path_factory):
 def env_with(**kw): return {**os.environ, 'PYTHONWARNINGS': 'ignore', **kw}
 
 def train(args, env, timeout=600):
-    return subprocess.run([sys.executable, '-c', 'from wmil.cli import main; main()', *map(str, args)], capture_output=True, text=True, env=env, timeout=timeout)
+    return subprocess.run([sys.executable, '-c', 'from wmil.cli import main; main()', *map(str, args)], capture_output=True, text=True, env=env,
+                          timeout=timeout)
 
 def test_openai_backend_reads_logprobs_and_json(server, tmp_path):
     task = make_task('pattern_echo')
@@ -99,7 +100,8 @@ def test_world_moves_are_judged_by_the_server(server, tmp_path):
 
 @pytest.mark.parametrize('why', ['wrong key', 'unreachable', 'timeout', 'missing model', 'missing extra'])
 def test_failures_are_one_line(server, tmp_path, why):
-    d, args, env = tmp_path/'run', ['--parent', 'llm', '--llm-backend', 'openai', '--llm-cache', tmp_path/'c.sqlite', '--total-steps', 5, '--quiet'], env_with(WMIL_LLM_API_KEY=KEY)
+    d, args, env = tmp_path/'run', ['--parent', 'llm', '--llm-backend', 'openai', '--llm-cache', tmp_path/'c.sqlite', '--total-steps', 5,
+                                    '--quiet'], env_with(WMIL_LLM_API_KEY=KEY)
     silent = socket.socket(); silent.bind(('127.0.0.1', 0)); silent.listen() # accepts connections, never answers
     expect = {'wrong key': 'HTTP 401', 'unreachable': 'unreachable after 3 tries', 'timeout': 'timed out',
               'missing model': 'does not exist', 'missing extra': 'pip install -e ".[llm]"'}[why]

@@ -26,7 +26,8 @@ def _numbers(text):
 
 @pytest.fixture(scope='module')
 def rebuilt(tmp_path_factory):
-    "The draft rebuilt once by `wmil-paper` from the stored results into a scratch folder, with its PDF where LaTeX is installed (the two tests below share it: one build of every figure, not two)."
+    """The draft rebuilt once by `wmil-paper` from the stored results into a scratch folder, with its PDF where LaTeX is installed (the two
+    tests below share it: one build of every figure, not two)."""
     out = tmp_path_factory.mktemp('paper')
     shutil.copy(DRAFT, out/'draft_01.tex')
     pdf = [] if shutil.which('latexmk') else ['--no-pdf']
@@ -76,7 +77,8 @@ def test_pdf_builds(rebuilt):
     assert (out/'draft_01.pdf').stat().st_size > 10_000
 
 def test_verdicts_in_the_text_come_from_the_results():
-    "Experiment 002's verdict sentences are macros that wmil-paper writes from the stored results (a stale one fails test_draft_is_current, a changed one test_wmil_paper_rebuilds_every_include); none is typed by hand."
+    """Experiment 002's verdict sentences are macros that wmil-paper writes from the stored results (a stale one fails test_draft_is_current, a
+    changed one test_wmil_paper_rebuilds_every_include); none is typed by hand."""
     text = DRAFT.read_text()
     used = set(re.findall(r'\\(expTwo[A-Za-z]+)', text))
     defined = {m for f in (PAPER/'tables').glob('*claims.tex') for m in re.findall(r'\\newcommand\{\\([A-Za-z]+)\}', f.read_text())}

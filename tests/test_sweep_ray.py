@@ -77,7 +77,8 @@ def kill_when(run:Path, ready, timeout=60.0):
         time.sleep(0.02)
     raise AssertionError(f'{run} never became ready to be killed')
 
-@pytest.mark.parametrize('when, checkpoint_every, action', [('after its first checkpoint', 50, 'resumed'), ('before its first checkpoint', 10_000, 'restarted')])
+@pytest.mark.parametrize('when, checkpoint_every, action',
+                         [('after its first checkpoint', 50, 'resumed'), ('before its first checkpoint', 10_000, 'restarted')])
 def test_killed_worker_is_retried_and_finishes_as_if_never_killed(cluster, tmp_path, when, checkpoint_every, action):
     cfg = Config(total_steps=600, batch_size=16, log_every=25, checkpoint_every=checkpoint_every, tensorboard=False)
     cfgs = {'c': cfg}
@@ -86,7 +87,8 @@ def test_killed_worker_is_retried_and_finishes_as_if_never_killed(cluster, tmp_p
     t = threading.Thread(target=lambda: out.update(res=execute(jobs, tmp_path/'ray', executor='ray', max_retries=2, progress=False)))
     t.start()
     run = Path(jobs[0].run_dir)
-    ready = (lambda r: (r/'checkpoint.pt').exists()) if checkpoint_every < 600 else (lambda r: (r/'metrics.jsonl').exists() and (r/'metrics.jsonl').stat().st_size > 0)
+    ready = (lambda r: (r/'checkpoint.pt').exists()) if checkpoint_every < 600 else (lambda r: (r/'metrics.jsonl').exists()
+        and (r/'metrics.jsonl').stat().st_size > 0)
     kill_when(run, ready)
     t.join(180)
     assert not t.is_alive()
@@ -132,7 +134,8 @@ def _ask_gcs(address, token=None):
         except grpc.RpcError as e: return e.code().name
 
 def test_local_ray_of_wmil_sweep_listens_on_loopback_only_and_needs_its_token(tmp_path):
-    "`wmil-sweep` with `executor: ray` and no address, as a user runs it: while it trains, every process it started listens on loopback only, and its GCS answers only with the token."
+    """`wmil-sweep` with `executor: ray` and no address, as a user runs it: while it trains, every process it started listens on loopback only,
+    and its GCS answers only with the token."""
     (tmp_path/'sweep.yaml').write_text("base: {total_steps: 200, batch_size: 32, log_every: 50, tensorboard: false}\n"
                                        "conditions: {wm_on: {}, wm_off: {world_model_coef: 0.0}}\nseeds: 0-1\nroot: results\nexecutor: ray\nseeds_per_job: 1\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith('RAY_')} # a user's shell: no Ray settings of ours
@@ -150,7 +153,8 @@ def test_local_ray_of_wmil_sweep_listens_on_loopback_only_and_needs_its_token(tm
                 if gcs is not None:
                     port = next(k[2] for k in _listening([gcs]) if k[0] == 'gcs_server')
                     token = gcs.environ().get('RAY_AUTH_TOKEN') # where the token lives: the processes' environment
-                    asked = {'without': _ask_gcs(f'127.0.0.1:{port}'), 'wrong': _ask_gcs(f'127.0.0.1:{port}', 'x' * 43), 'with': _ask_gcs(f'127.0.0.1:{port}', token)}
+                    asked = {'without': _ask_gcs(f'127.0.0.1:{port}'), 'wrong': _ask_gcs(f'127.0.0.1:{port}', 'x' * 43),
+                             'with': _ask_gcs(f'127.0.0.1:{port}', token)}
                     session = next(re.search(r'/\S*/session_[^/\s]+', a)[0] for a in gcs.cmdline() if re.search(r'/session_[^/\s]+', a)) # Ray's logs
             time.sleep(0.2)
         out, err = p.communicate(timeout=120)

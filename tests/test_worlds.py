@@ -22,7 +22,8 @@ def trained(task, **kw):
 @pytest.mark.timeout(4 * 3600)
 @pytest.mark.parametrize('task', LEVELS)
 def test_default_baby_reaches_nine_tenths_of_optimal_and_its_world_model_is_exact_where_it_can_be(task):
-    "Every seed of 0-4: greedy return at least 0.9 of optimal on held-out layouts, and the world model's first imagined step right on all the observation determines at least 0.95 of the time."
+    """Every seed of 0-4: greedy return at least 0.9 of optimal on held-out layouts, and the world model's first imagined step right on all the
+    observation determines at least 0.95 of the time."""
     last = trained(task, **LEVELS[task])
     ret = {s: round(r['eval/return_fraction'], 3) for s, r in last.items()}
     acc = {s: round(r['eval/wm_known_accuracy_1'], 3) for s, r in last.items()}

@@ -149,7 +149,8 @@ def parent_speeds(device='cpu', n:int=300)->list:
 
 # %% ../nbs/08_bench.ipynb #a1b2c3d5
 def plan_speeds(device='cpu', n:int=50, depths:tuple=(1, 2, 3))->list:
-    "Decisions/s on GridNav (64 episodes, one seed) by the policy, and by `lookahead` at each depth against the policy's; and the wall time of a PPO update that acts by depth-1 lookahead against one that acts by the policy."
+    """Decisions/s on GridNav (64 episodes, one seed) by the policy, and by `lookahead` at each depth against the policy's; and the wall time
+    of a PPO update that acts by depth-1 lookahead against one that acts by the policy."""
     gn = dict(task='grid_nav', num_actions=4, algo='ppo', gamma=0.99, rollout_len=16) # GridNav 5x5 with PPO over whole episodes
     tr = trainer_update(1, 64, 8, device, **gn, planner='lookahead')
     env, zero = tr.env, torch.zeros(1, 64, tr.task.n_actions, device=tr.device)
@@ -157,11 +158,14 @@ def plan_speeds(device='cpu', n:int=50, depths:tuple=(1, 2, 3))->list:
         pol = 64 / timed(lambda: tr._call('act', env.history, env.mask, zero), n, 3, device)
         out = [_rec('plan_policy_decisions', pol, 'decisions/s', note='GridNav 5x5, 64 episodes of one seed: the policy alone')]
         for d in depths:
-            sec = timed(lambda: lookahead(lambda *a: tr._call('expand', *a), env.history, env.mask, d, 0.99, tr.task.project), max(n // 4 ** (d - 1), 3), 1, device)
-            out.append(_rec(f'plan_lookahead_depth{d}_decisions', 64 / sec, 'decisions/s', pol, 'plan_policy_decisions', note=f'{tr.task.n_actions ** d} branches per decision'))
+            sec = timed(lambda: lookahead(lambda *a: tr._call('expand', *a), env.history, env.mask, d, 0.99, tr.task.project), max(n // 4 ** (d - 1), 3), 1,
+                        device)
+            out.append(_rec(f'plan_lookahead_depth{d}_decisions', 64 / sec, 'decisions/s', pol, 'plan_policy_decisions',
+                            note=f'{tr.task.n_actions ** d} branches per decision'))
     base = timed(trainer_update(1, 64, 8, device, **gn).train_step, max(n // 10, 2), 1, device)
     acting = timed(trainer_update(1, 64, 8, device, **gn, planner='lookahead', plan_weight=10.0, plan_depth=1).train_step, max(n // 10, 2), 1, device)
-    out.append(_rec('plan_acting_depth1_wall_per_update', acting * 1e3, 'ms', base * 1e3, 'ppo_wall_per_update', note='GridNav, PPO, 64 episodes x 16 steps: training acts by depth-1 lookahead'))
+    out.append(_rec('plan_acting_depth1_wall_per_update', acting * 1e3, 'ms', base * 1e3, 'ppo_wall_per_update',
+                    note='GridNav, PPO, 64 episodes x 16 steps: training acts by depth-1 lookahead'))
     return out
 
 # %% ../nbs/08_bench.ipynb #bd77ccd0
@@ -201,7 +205,8 @@ def run_benchmarks(device='cpu', quick:bool=False, emit=None)->list:
     gym_sps = gym_steps_per_second(200 if quick else 3000)
     add(_rec('env_batched_b1024', env_steps_per_second(1024, 20 if quick else 300, device), 'transitions/s', gym_sps, 'gymnasium adapter transitions/s'))
     for w in ('grid_nav', 'key_door', 'switches'): # default sizes; time limit 16: a new layout drawn and solved every 16 steps
-        add(_rec(f'world_{w}_b4096', env_steps_per_second(4096, 10 if quick else 100, device, w), 'transitions/s', gym_steps_per_second(100 if quick else 1000, w),
+        add(_rec(f'world_{w}_b4096', env_steps_per_second(4096, 10 if quick else 100, device, w), 'transitions/s',
+                 gym_steps_per_second(100 if quick else 1000, w),
                  f'gymnasium adapter, {w}', note=f'{w}: layouts drawn and solved exactly at every restart'))
     return out
 
@@ -241,9 +246,11 @@ def sweep_speed(steps:float=1.0, # fraction of each task's updates
     files = sorted((tmp/'local').rglob('metrics.jsonl'))
     differ = sum(learning(f) != learning(tmp/'ray'/f.relative_to(tmp/'local')) for f in files)
     note = f"{len(cfgs)} jobs x {seeds} seeds, {steps:g} of Experiment 002's updates, {torch.get_num_threads()} threads in-process"
-    return [_rec('sweep_in_process', local, 's', note=note), _rec('ray_start', start, 's', note='start_ray(): a local Ray on loopback with token authentication'),
+    return [_rec('sweep_in_process', local, 's', note=note),
+            _rec('ray_start', start, 's', note='start_ray(): a local Ray on loopback with token authentication'),
             _rec('sweep_on_ray', on_ray, 's', local, 'sweep_in_process', note=note + '; one job per core', lower_is_better=True),
-            _rec('sweep_runs_that_differ', differ, 'runs', note=f'of {len(files)}: learning metrics (all but perf/ and time/) not identical in-process and on Ray')]
+            _rec('sweep_runs_that_differ', differ, 'runs',
+                 note=f'of {len(files)}: learning metrics (all but perf/ and time/) not identical in-process and on Ray')]
 
 # %% ../nbs/08_bench.ipynb #f1262d86
 def bench_main(argv=None)->int:
@@ -252,7 +259,8 @@ def bench_main(argv=None)->int:
     p.add_argument('--device', default='cpu', choices=['cpu', 'cuda'], help='where to measure (default: cpu)')
     p.add_argument('--out', default='bench.md', help='Markdown table to write (default: bench.md)')
     p.add_argument('--quick', action='store_true', help='short measurements (rough numbers, for smoke tests)')
-    p.add_argument('--sweep', type=float, metavar='FRACTION', help="only time Experiment 002's sweep in-process vs on Ray, at this fraction of its updates (1 = in full)")
+    p.add_argument('--sweep', type=float, metavar='FRACTION',
+                   help="only time Experiment 002's sweep in-process vs on Ray, at this fraction of its updates (1 = in full)")
     args = p.parse_args(argv)
     if args.device == 'cuda' and not torch.cuda.is_available(): p.exit(2, 'wmil-bench: error: --device cuda but CUDA is not available\n')
     if args.sweep:

@@ -171,7 +171,8 @@ def columns(self:GradingBudget, i:int)->dict:
 
 @patch
 def state_dict(self:GradingBudget)->dict:
-    return {'used': self.used, 'written': self.written, 'buf': self.buf, 'rm': [p.detach() for p in self.rm], 'opt': self.opt.state_dict(), 'stats': self.stats, 'updates': self.updates}
+    return {'used': self.used, 'written': self.written, 'buf': self.buf, 'rm': [p.detach() for p in self.rm], 'opt': self.opt.state_dict(),
+            'stats': self.stats, 'updates': self.updates}
 
 @patch
 def load_state_dict(self:GradingBudget, d:dict):
@@ -203,10 +204,12 @@ def imagine(self:GradingBudget,
 
 @patch
 def imagined_loss(self:GradingBudget, act, r:dict, step:int, rep:int=0)->torch.Tensor:
-    "The policy and value losses (`[S]`) on imagined branches from this rollout's real windows; with `imagine_control`, those of its matched control instead (`control_loss`)."
+    """The policy and value losses (`[S]`) on imagined branches from this rollout's real windows; with `imagine_control`, those of its matched
+    control instead (`control_loss`)."""
     cfg, hist, mask = self.cfg, per_seed_samples(r['history']), per_seed_samples(r['mask'])
     if cfg.imagine_control != 'none': return self.control_loss(act, r, step, rep)
-    pick = top_b(uniform(fold(self.keys, Purpose.IMAGINE, step, rep, -1), hist.shape[1:2]), torch.full(hist.shape[:1], cfg.imagine_branches, device=hist.device))
+    pick = top_b(uniform(fold(self.keys, Purpose.IMAGINE, step, rep, -1), hist.shape[1:2]),
+                 torch.full(hist.shape[:1], cfg.imagine_branches, device=hist.device))
     hist, mask = hist[pick].view(hist.shape[0], -1, *hist.shape[2:]), mask[pick].view(mask.shape[0], -1, mask.shape[-1])
     im = self.imagine(act, hist, mask, step, rep)
     ret = discounted_returns(im['reward'], torch.zeros_like(im['reward'], dtype=torch.bool), cfg.gamma)

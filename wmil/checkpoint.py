@@ -63,12 +63,14 @@ def write_heldout(d:Path, # the run folder
     atomic_write_text(Path(d)/HELDOUT, json.dumps({'step': step, 'episodes': episodes, 'stream': stream, 'seeds': per_seed}, indent=1) + '\n')
 
 def read_heldout(d:Path)->dict|None:
-    "A run folder's held-out scores, `{seed: {score: value}}`; None where it has none; a `CheckpointError` naming the file where it is not one `write_heldout` wrote."
+    """A run folder's held-out scores, `{seed: {score: value}}`; None where it has none; a `CheckpointError` naming the file where it is not
+    one `write_heldout` wrote."""
     p = Path(d)/HELDOUT
     if not p.exists(): return None
     try: return {int(s): dict(v) for s, v in json.loads(p.read_text())['seeds'].items()}
     except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
-        raise CheckpointError(f"{p} is corrupt: not the held-out scores write_heldout writes ({{'step', 'episodes', 'stream', 'seeds': {{seed: {{score: value}}}}}})") from None
+        raise CheckpointError(f"{p} is corrupt: not the held-out scores write_heldout writes ({{'step', 'episodes', 'stream', 'seeds': "
+            f"{{seed: {{score: value}}}}}})") from None
 
 # %% ../nbs/05f_checkpoint.ipynb #8159d8f8
 def trim_rows(path, # a `metrics.jsonl`

@@ -49,7 +49,8 @@ def _parent_flags(p:argparse.ArgumentParser):
     g.add_argument('--parent', choices=['deterministic', 'noisy', 'llm'], help='who judges the actions (default: deterministic, the rule)')
     g.add_argument('--parent-noise', type=float, metavar='EPS', help='noisy parent: probability of flipping each judgement')
     g.add_argument('--parent-skip', type=float, metavar='P', help='noisy parent: probability of not answering a judgement (the step stays unlabelled)')
-    g.add_argument('--parent-judges', choices=['goal', 'moves'], help="what the rule parent pays for: 'goal' (the task's reward) or, in a world, 'moves' (every good move)")
+    g.add_argument('--parent-judges', choices=['goal', 'moves'],
+                   help="what the rule parent pays for: 'goal' (the task's reward) or, in a world, 'moves' (every good move)")
     g.add_argument('--llm-backend', choices=['local', 'openai'], help='llm parent: in-process transformers, or an OpenAI-compatible server')
     g.add_argument('--llm-model', metavar='M', help='local: model folder or .gguf (default: bundled SmolLM2-135M-Instruct); openai: model name')
     g.add_argument('--llm-base-url', metavar='URL', help='openai: server address, e.g. http://127.0.0.1:8080/v1 (default: $WMIL_LLM_BASE_URL)')
@@ -61,17 +62,41 @@ def _parent_flags(p:argparse.ArgumentParser):
     g.add_argument('--grading-budget', type=int, metavar='N', help='grading calls per seed over the run (default: every step graded)')
     g.add_argument('--query-selection', choices=['random', 'uncertainty', 'disagreement', 'gated'], help='which steps to have graded (default: random)')
     g.add_argument('--unlabelled', choices=['reward_model', 'mask'], help='ungraded steps: relabelled by the reward model, or left out (default: reward_model)')
-    g.add_argument('--imagine-horizon', type=int, metavar='K', help="also learn from K steps imagined with the baby's world model, rewarded by the reward model (default: 0)")
-    g.add_argument('--imagine-updates', type=int, metavar='G', help='optimiser steps on imagination alone after each real update (default: 0; PPO needs at least 1 to imagine)')
-    g.add_argument('--imagine-control', choices=['none', 'sample', 'replay'], help="replace imagination by its matched control: as many reward-model-scored samples (sample) or replayed real steps (replay), no world model (default: none)")
+    g.add_argument('--imagine-horizon', type=int, metavar='K',
+                   help="also learn from K steps imagined with the baby's world model, rewarded by the reward model (default: 0)")
+    g.add_argument('--imagine-updates', type=int, metavar='G',
+                   help='optimiser steps on imagination alone after each real update (default: 0; PPO needs at least 1 to imagine)')
+    g.add_argument('--imagine-control', choices=['none', 'sample', 'replay'],
+        help="replace imagination by its matched control: as many reward-model-scored samples (sample) or replayed real steps (replay), no "
+        "world model (default: none)")
 
 # %% ../nbs/07_cli.ipynb #e493baf1
 def _planner_flags(p:argparse.ArgumentParser):
     g = p.add_argument_group('planning (wmil.planner)')
-    g.add_argument('--planner', choices=['none', 'lookahead'], help="lookahead: evaluation also acts by planning with the baby's own world, reward and value heads, scored as eval/plan_* (default: none)")
+    g.add_argument('--planner', choices=['none', 'lookahead'],
+                   help="lookahead: evaluation also acts by planning with the baby's own world, reward and value heads, scored as eval/plan_* (default: none)")
     g.add_argument('--plan-depth', type=int, metavar='D', help='the planner imagines every action sequence of D steps (default: 2)')
-    g.add_argument('--plan-weight', type=float, metavar='W', help="training acts by the policy's logits plus W times each action's imagined return (default: none, by the policy)")
-    g.add_argument('--reward-head', choices=['auto', 'on', 'off'], help="a head predicting the parent's goal reward per action, trained on the rewards given (default: auto, on with a planner)")
+    g.add_argument('--plan-weight', type=float, metavar='W',
+                   help="training acts by the policy's logits plus W times each action's imagined return (default: none, by the policy)")
+    g.add_argument('--reward-head', choices=['auto', 'on', 'off'],
+                   help="a head predicting the parent's goal reward per action, trained on the rewards given (default: auto, on with a planner)")
+
+# %% ../nbs/07_cli.ipynb #b8207cf1
+def _model_flags(p:argparse.ArgumentParser):
+    g = p.add_argument_group("the baby and its world model (wmil.model)")
+    g.add_argument('--context-len', type=int, metavar='K', help="states in the baby's history window; 1 = memoryless (default: 8)")
+    g.add_argument('--world-model-coef', type=float, metavar='C', help='world-model loss weight; 0 switches its learning off (default: 1.0)')
+    g.add_argument('--core', choices=['transformer', 'mlp', 'gru'], help='what mixes the history window (default: transformer)')
+    g.add_argument('--no-positions', dest='positions', action='store_const', const=False, help='no learned position embedding')
+    g.add_argument('--world-model-grad', choices=['shared', 'detached', 'separate', 'separate_matched'],
+                   help="how the world-model loss reaches the baby: shared (one loss, clipping and Adam with the policy's), detached (the head learns "
+                   "on a stopped hidden state), separate (its own clipping and Adam), separate_matched (both Adams at half the rate) (default: shared)")
+    g.add_argument('--world-model-loss', choices=['fields', 'mse'],
+                   help="the world model's loss: fields (cross-entropy per field where the task declares them, as the worlds do) or mse (squared error "
+                   "on the raw state) (default: fields)")
+    g.add_argument('--world-model-head', choices=['auto', 'concat', 'per_action'],
+                   help="the world model's head: concat (hidden and action embedding), per_action (hidden and current state, every action's next state "
+                   "at once), auto (per_action where the task declares its fields) (default: auto)")
 
 # %% ../nbs/07_cli.ipynb #5e3b6f27
 def train_parser()->argparse.ArgumentParser:
@@ -83,16 +108,9 @@ def train_parser()->argparse.ArgumentParser:
     g.add_argument('--seed', type=int, metavar='S', help='the seed (default: 0)')
     g.add_argument('--seeds', type=_seeds, metavar='LIST', help='several seeds trained together, e.g. 0-15 or 0,3,7')
     p.add_argument('--batch-size', type=int, metavar='B', help='parallel episodes per seed (default: 64)')
-    p.add_argument('--world-model-coef', type=float, metavar='C', help='world-model loss weight; 0 switches its learning off (default: 1.0)')
-    p.add_argument('--core', choices=['transformer', 'mlp', 'gru'], help='what mixes the history window (default: transformer)')
-    p.add_argument('--no-positions', dest='positions', action='store_const', const=False, help='no learned position embedding')
-    p.add_argument('--world-model-grad', choices=['shared', 'detached', 'separate', 'separate_matched'], help="how the world-model loss reaches the baby: shared (one loss, clipping and Adam with the policy's), detached (the head learns on a stopped hidden state), separate (its own clipping and Adam), separate_matched (both Adams at half the rate) (default: shared)")
-    p.add_argument('--world-model-loss', choices=['fields', 'mse'], help="the world model's loss: fields (cross-entropy per field where the task declares them, as the worlds do) or mse (squared error on the raw state) (default: fields)")
-    p.add_argument('--world-model-head', choices=['auto', 'concat', 'per_action'], help="the world model's head: concat (hidden and action embedding), per_action (hidden and current state, every action's next state at once), auto (per_action where the task declares its fields) (default: auto)")
     p.add_argument('--device', choices=['auto', 'cpu', 'cuda'], help='where to train (default: auto)')
     p.add_argument('--task-param', action='append', type=_task_param, metavar='NAME=VALUE', dest='task_param',
                    help='a task knob, e.g. delay=8 or sequence=[2,5,2,7] (repeatable)')
-    p.add_argument('--context-len', type=int, metavar='K', help="states in the baby's history window; 1 = memoryless (default: 8)")
     p.add_argument('--algo', choices=['reinforce', 'ppo'], help='learning algorithm (default: reinforce)')
     p.add_argument('--rollout-len', type=int, metavar='T', help='environment steps per episode between updates (default: 1)')
     p.add_argument('--gamma', type=float, help='discount (default: 0)')
@@ -106,21 +124,30 @@ def train_parser()->argparse.ArgumentParser:
     p.add_argument('--lr-schedule', choices=['constant', 'linear', 'cosine'], help='learning-rate decay to lr * lr_final at the last update (default: cosine)')
     p.add_argument('--curriculum', action='store_true', default=None, help="raise the task's difficulty level by level on mastery")
     p.add_argument('--config', metavar='FILE.yaml', help='a YAML file of config fields; flags override it')
-    p.add_argument('--eval-episodes', type=int, metavar='N', help="greedy episodes per seed at every metrics row, judged by the task's rule, no parent call (default: 0, none)")
-    p.add_argument('--heldout-episodes', type=int, metavar='N', help="greedy episodes per seed after the last update, on layouts neither training nor the rows draw (evaluation stream 2), written to heldout.json (default: 0, none)")
+    p.add_argument('--eval-episodes', type=int, metavar='N',
+                   help="greedy episodes per seed at every metrics row, judged by the task's rule, no parent call (default: 0, none)")
+    p.add_argument('--heldout-episodes', type=int, metavar='N',
+        help="greedy episodes per seed after the last update, on layouts neither training nor the rows draw (evaluation stream 2), written "
+        "to heldout.json (default: 0, none)")
     p.add_argument('--log-dir', metavar='DIR', help='run directory (default: runs/TASK-seedS-TIMESTAMP)')
     p.add_argument('--resume', metavar='DIR', help='continue the run in DIR up to --total-steps')
     p.add_argument('--quiet', action='store_true', help='no progress bar or per-row lines')
-    _parent_flags(p); _planner_flags(p)
+    _model_flags(p); _parent_flags(p); _planner_flags(p)
     return p
 
 # %% ../nbs/07_cli.ipynb #23b5ad6c
-_FLAG_FIELDS = {'task': 'task', 'total_steps': 'total_steps', 'batch_size': 'batch_size', 'world_model_coef': 'world_model_coef', 'world_model_grad': 'world_model_grad', 'world_model_loss': 'world_model_loss', 'world_model_head': 'world_model_head', 'core': 'core', 'positions': 'positions',
+_FLAG_FIELDS = {'task': 'task', 'total_steps': 'total_steps', 'batch_size': 'batch_size', 'world_model_coef': 'world_model_coef',
+    'world_model_grad': 'world_model_grad', 'world_model_loss': 'world_model_loss', 'world_model_head': 'world_model_head', 'core': 'core',
+    'positions': 'positions',
                 'device': 'device', 'context_len': 'context_len', 'algo': 'algo', 'rollout_len': 'rollout_len', 'gamma': 'gamma',
-                'lr': 'lr', 'time_limit': 'time_limit', 'reward_weights': 'reward_weights', 'reward_scaling': 'reward_scaling', 'baseline': 'baseline', 'policy_steps': 'policy_steps',
-                'lr_schedule': 'lr_schedule', 'curriculum': 'curriculum', 'eval_episodes': 'eval_episodes', 'heldout_episodes': 'heldout_episodes', 'num_actions': 'num_actions',
-                **{k: k for k in ('parent', 'parent_noise', 'parent_skip', 'parent_judges', 'llm_backend', 'llm_model', 'llm_base_url', 'llm_template', 'llm_threshold',
-                                  'llm_fallback', 'llm_cache', 'grading_budget', 'query_selection', 'unlabelled', 'imagine_horizon', 'imagine_updates', 'imagine_control', 'planner', 'plan_depth', 'plan_weight', 'reward_head')}}
+                'lr': 'lr', 'time_limit': 'time_limit', 'reward_weights': 'reward_weights', 'reward_scaling': 'reward_scaling', 'baseline': 'baseline',
+                'policy_steps': 'policy_steps',
+                'lr_schedule': 'lr_schedule', 'curriculum': 'curriculum', 'eval_episodes': 'eval_episodes', 'heldout_episodes': 'heldout_episodes',
+                'num_actions': 'num_actions',
+                **{k: k for k in ('parent', 'parent_noise', 'parent_skip', 'parent_judges', 'llm_backend', 'llm_model', 'llm_base_url', 'llm_template',
+                                  'llm_threshold',
+                                  'llm_fallback', 'llm_cache', 'grading_budget', 'query_selection', 'unlabelled', 'imagine_horizon', 'imagine_updates',
+                                  'imagine_control', 'planner', 'plan_depth', 'plan_weight', 'reward_head')}}
 
 def config_from_args(args:argparse.Namespace)->Config:
     "Defaults, then the `--config` file, then the flags."
@@ -159,7 +186,9 @@ def train_main(argv:list|None=None)->int:
         if args.resume:
             given = [f'--{a.replace("_", "-")}' for a in ('seed', 'seeds', 'config', 'log_dir', 'task_param', *_FLAG_FIELDS)
                      if a not in ('total_steps', 'device') and getattr(args, a) is not None]
-            if given: p.error(f"{', '.join(given)} cannot be combined with --resume (the run's config comes from its checkpoint); only --total-steps and --device can")
+            if given:
+                p.error(f"{', '.join(given)} cannot be combined with --resume (the run's config comes from its checkpoint); "
+                        "only --total-steps and --device can")
             tr = Trainer.resume(args.resume, device=args.device, progress=not args.quiet, verbose=not args.quiet)
             target = args.total_steps or tr.cfg.total_steps
             if target <= tr.step: p.error(f"--total-steps {target} must exceed the {tr.step} steps the run in {args.resume} already has")
@@ -188,6 +217,7 @@ def train_main(argv:list|None=None)->int:
     print(f"run directory: {tr.log_dir}\n{_summary(rows)}")
     return 0
 
+# %% ../nbs/07_cli.ipynb #e117021c
 def main():
     "Console-script entry point for `wmil-train`."
     sys.exit(train_main())
@@ -215,7 +245,8 @@ def _audit_lines(a:dict)->str:
     out = [f"{a['template']} ({a['backend']}: {a['model']}) {a['n']} items in {a['seconds']:.1f} s, threshold {a['threshold']:+.2f}",
            f"  all items   {r(a)}  auc {a.get('auc', float('nan')):.3f}  confusion {a['confusion']}"]
     if 'held_out' in a: out.append(f"  held out    {r(a['held_out'])}  (threshold chosen on the other half: {r(a['calibration'])})")
-    return '\n'.join(out + ['  worst states ' + ', '.join(' '.join(f'{k}={v}' for k, v in w.items() if k != 'accuracy') + f" ({w['accuracy']:.2f})" for w in a['worst'])])
+    return '\n'.join(out + ['  worst states ' + ', '.join(' '.join(f'{k}={v}' for k,
+                                                                   v in w.items() if k != 'accuracy') + f" ({w['accuracy']:.2f})" for w in a['worst'])])
 
 # %% ../nbs/07_cli.ipynb #f1892ca3
 def audit_main(argv:list|None=None)->int:

@@ -65,14 +65,19 @@ class AlgoFields:
     gamma: float = 0.0 # discount within a rollout
     entropy_coef: float = 0.01 # weight of the entropy bonus
     world_model_coef: float = 1.0 # weight of the world-model loss (0 switches its learning off)
-    world_model_loss: str = 'fields' # 'fields': where the task declares its state's fields (the worlds), cross-entropy per field (`next_state_loss`); 'mse': squared error on the raw state, as for every other task
+    world_model_loss: str = 'fields' # 'fields': cross-entropy per field where the task declares fields (the worlds); 'mse': squared error on the raw state
     world_model_head: str = 'auto' # 'auto': 'per_action' where the task declares its fields (the worlds), else 'concat' (`BabyModel`'s `world_head`)
-    world_model_grad: str = 'shared' # how that loss reaches the baby: 'shared' (one loss, clipping and Adam with the policy's), 'detached' (the head learns on a stopped hidden state; the trunk learns from the policy alone) or 'separate' (it reaches the trunk, clipped and stepped by an Adam of its own: the trunk takes two full steps per update), or 'separate_matched' (as separate, both Adams at half the learning rate)
-    reward_head: str = 'auto' # the baby's head predicting the parent's goal reward for every action, trained on the rewards the parent gave: 'on', 'off', or 'auto' (on where a planner is set)
+    # how that loss reaches the baby: 'shared' (one loss, clipping and Adam with the policy's), 'detached' (the head learns on a stopped
+    # hidden state; the trunk learns from the policy alone) or 'separate' (it reaches the trunk, clipped and stepped by an Adam of its own:
+    # the trunk takes two full steps per update), or 'separate_matched' (as separate, both Adams at half the learning rate)
+    world_model_grad: str = 'shared'
+    reward_head: str = 'auto' # a head predicting the parent's goal reward for each action, from the rewards it gave: 'on', 'off', 'auto' (on with a planner)
     reward_model_coef: float = 1.0 # weight of that head's loss (its squared error on graded steps)
-    planner: str = 'none' # 'lookahead': evaluation also acts by planning with the baby's own world, reward and value heads (`wmil.planner`), scored beside the policy's greedy acts as eval/plan_*
+    planner: str = 'none' # 'lookahead': evaluation also acts by planning with the baby's world, reward and value heads (`wmil.planner`), as eval/plan_*
     plan_depth: int = 2 # the planner's depth: every action sequence of this length is imagined (n_actions ** depth branches)
-    plan_weight: float|None = None # with a planner, the baby also acts by it in training: by its policy's logits plus this times each action's imagined return (None: training acts by the policy; eval/plan_* by the imagined returns alone)
+    # with a planner, the baby also acts by it in training: by its policy's logits plus this times each action's imagined return (None:
+    # training acts by the policy; eval/plan_* by the imagined returns alone)
+    plan_weight: float|None = None
     value_coef: float = 0.5 # weight of the value-head loss (PPO; REINFORCE with `baseline='value'`)
     baseline_decay: float = 0.05 # step size of REINFORCE's running-average baseline (logged as `charts/baseline` either way)
     baseline: str = 'value' # REINFORCE's baseline: 'value' (the value head, trained with `value_coef`) or 'running' (one running average per seed)
@@ -85,6 +90,7 @@ class AlgoFields:
     reward_weights: dict = field(default_factory=lambda: {'goal': 1.0, 'pred': 0.0}) # scalarisation of the RewardVector
     reward_scaling: str = 'fixed' # 'fixed': weights times raw components; 'adaptive': each component divided by its running RMS first
 
+# %% ../nbs/05b_config.ipynb #8fc86bb4
 @dataclass
 class CurriculumFields:
     "Levels of one task knob, raised as each seed masters the current one."
@@ -104,7 +110,9 @@ class ParentFields:
     parent_fnr: float|None = None # noisy: probability that a right action goes unrewarded (None: parent_noise)
     parent_fpr: float|None = None # noisy: probability that a wrong action is rewarded (None: parent_noise)
     parent_skip: float = 0.0 # noisy: probability of not answering a judgement asked for (the step stays unlabelled; B-Pref's skip teacher)
-    parent_judges: str = 'goal' # 'goal' (the task's own reward; in a world, on arrival) or 'moves' (a world's every move: +1 on an optimal plan, -1 off it; the LLM parent's only way on a world)
+    # 'goal' (the task's own reward; in a world, on arrival) or 'moves' (a world's every move: +1 on an optimal plan, -1 off it; the LLM
+    # parent's only way on a world)
+    parent_judges: str = 'goal'
     llm_backend: str = 'local' # 'local' (transformers, in-process) or 'openai' (any OpenAI-compatible server)
     llm_model: str = '' # local: a model folder or .gguf file ('' = the bundled SmolLM2-135M-Instruct); openai: the server's model name
     llm_base_url: str = '' # openai: e.g. http://127.0.0.1:8080/v1 ('' = $WMIL_LLM_BASE_URL); the key is read from $WMIL_LLM_API_KEY only
@@ -121,10 +129,13 @@ class ParentFields:
 class BudgetFields:
     "How many of its actions the baby may have judged, which, and what it learns from the rest (`wmil.budget`)."
     grading_budget: int|None = None # grading calls per seed over the run, spread evenly (None: the parent grades every step)
-    query_selection: str = 'random' # which steps to grade: 'random', 'uncertainty' (reward-model entropy), 'disagreement' (ensemble variance) or 'gated' (only where the reward model is unsure)
+    # which steps to grade: 'random', 'uncertainty' (reward-model entropy), 'disagreement' (ensemble variance) or 'gated' (only where the
+    # reward model is unsure)
+    query_selection: str = 'random'
     query_pool: int = 10 # informed selection: the best b of a random pool of query_pool * b steps (PEBBLE's 10x)
     gate_confidence: float = 0.9 # gated: ask only where the reward model's probability of its own answer is below this
-    unlabelled: str = 'reward_model' # ungraded steps: 'reward_model' (relabelled with the ensemble's mean prediction) or 'mask' (left out of the policy and value losses)
+    # ungraded steps: 'reward_model' (relabelled with the ensemble's mean prediction) or 'mask' (left out of the policy and value losses)
+    unlabelled: str = 'reward_model'
     rm_heads: int = 5 # reward-model ensemble size (MLPs on the baby's hidden state, gradients stopped)
     rm_hidden: int = 64 # width of each reward-model head
     rm_lr: float = 0.003 # the reward model's Adam learning rate (at 1e-3 a PatternEcho reward model still mistook right actions for wrong after 200 updates)
@@ -135,7 +146,9 @@ class BudgetFields:
     imagine_branches: int = 64 # real windows per seed each update's imagined rollouts start from
     imagine_weight: float = 1.0 # weight of the imagined steps' losses against the real ones
     imagine_updates: int = 0 # optimiser steps on imagination alone after each real update (MBPO's model-to-real ratio)
-    imagine_control: str = 'none' # 'sample' or 'replay': every imagined pass replaced by its matched control, as many samples at real windows without the world model (`wmil.budget`)
+    # 'sample' or 'replay': every imagined pass replaced by its matched control, as many samples at real windows without the world model
+    # (`wmil.budget`)
+    imagine_control: str = 'none'
 
 # %% ../nbs/05b_config.ipynb #0295533e
 @dataclass
@@ -143,7 +156,9 @@ class LogFields:
     "What is written, and how often."
     log_every: int = 100 # updates between metrics rows
     eval_episodes: int = 0 # greedy episodes per seed at every metrics row, judged by the task's rule with no parent call (0: none); `eval/success_rate`
-    heldout_episodes: int = 0 # greedy episodes per seed after the last update on evaluation stream 2, which neither training nor the rows draw from; written to `heldout.json` in the run folder (0: none)
+    # greedy episodes per seed after the last update on evaluation stream 2, which neither training nor the rows draw from; written to
+    # `heldout.json` in the run folder (0: none)
+    heldout_episodes: int = 0
     checkpoint_every: int = 1000 # updates between checkpoints (and one at the end)
     tensorboard: bool = True # also write TensorBoard events when `tensorboard` is installed
 
@@ -161,9 +176,11 @@ _NONNEG = ('gamma', 'entropy_coef', 'world_model_coef', 'reward_model_coef', 'va
 _UNIT = ('gae_lambda', 'clip_coef', 'curriculum_threshold', 'curriculum_mix', 'lr_final', 'parent_noise', 'parent_skip')
 _CHOICES = {'device': ('auto', 'cpu', 'cuda'), 'algo': ('reinforce', 'ppo'), 'reward_scaling': ('fixed', 'adaptive'),
             'baseline': ('running', 'value'), 'policy_steps': ('all', 'scored'), 'lr_schedule': ('constant', 'linear', 'cosine'),
-            'parent': ('deterministic', 'noisy', 'llm'), 'parent_judges': ('goal', 'moves'), 'llm_backend': ('local', 'openai'), 'llm_answer': ('logprobs', 'json'),
+            'parent': ('deterministic', 'noisy', 'llm'), 'parent_judges': ('goal', 'moves'), 'llm_backend': ('local', 'openai'),
+            'llm_answer': ('logprobs', 'json'),
             'llm_fallback': ('error', 'rule'), 'query_selection': ('random', 'uncertainty', 'disagreement', 'gated'),
-            'unlabelled': ('reward_model', 'mask'), 'world_model_grad': ('shared', 'detached', 'separate', 'separate_matched'), 'world_model_loss': ('fields', 'mse'), 'world_model_head': ('auto', *WORLD_HEADS), 'core': CORES,
+            'unlabelled': ('reward_model', 'mask'), 'world_model_grad': ('shared', 'detached', 'separate', 'separate_matched'),
+            'world_model_loss': ('fields', 'mse'), 'world_model_head': ('auto', *WORLD_HEADS), 'core': CORES,
             'reward_head': ('auto', 'on', 'off'), 'planner': ('none', 'lookahead'), 'imagine_control': ('none', 'sample', 'replay')}
 
 def _is_int(v): return isinstance(v, int) and not isinstance(v, bool)
@@ -182,14 +199,17 @@ def _check_numbers(cfg):
         if not (_is_num(v) and 0 <= v <= 1): raise ConfigError(f"{k} must be a number in [0, 1], got {v!r}")
     for k in ('eval_episodes', 'heldout_episodes'):
         if not (_is_int(v := getattr(cfg, k)) and v >= 0): raise ConfigError(f"{k} must be a non-negative integer, got {v!r}")
-    if cfg.lr is not None and not (_is_num(cfg.lr) and cfg.lr > 0): raise ConfigError(f"lr must be a positive number or null (the algorithm's default), got {cfg.lr!r}")
+    if cfg.lr is not None and not (_is_num(cfg.lr) and cfg.lr > 0):
+        raise ConfigError(f"lr must be a positive number or null (the algorithm's default), got {cfg.lr!r}")
     if not 0 < cfg.baseline_decay <= 1: raise ConfigError(f"baseline_decay must be in (0, 1], got {cfg.baseline_decay!r}")
     if cfg.gamma > 1: raise ConfigError(f"gamma must be in [0, 1], got {cfg.gamma!r}")
     for k in ('parent_fnr', 'parent_fpr'):
         v = getattr(cfg, k)
         if v is not None and not (_is_num(v) and 0 <= v <= 1): raise ConfigError(f"{k} must be a number in [0, 1] or null, got {v!r}")
-    if not ((cfg.llm_threshold is None or _is_num(cfg.llm_threshold)) and _is_num(cfg.llm_timeout) and cfg.llm_timeout > 0 and _is_int(cfg.llm_retries) and cfg.llm_retries >= 0):
-        raise ConfigError(f"llm_threshold must be a number or null, llm_timeout positive, llm_retries a non-negative integer; got {cfg.llm_threshold!r}, {cfg.llm_timeout!r}, {cfg.llm_retries!r}")
+    if not ((cfg.llm_threshold is None or _is_num(cfg.llm_threshold)) and _is_num(cfg.llm_timeout) and cfg.llm_timeout > 0
+        and _is_int(cfg.llm_retries) and cfg.llm_retries >= 0):
+        raise ConfigError(f"llm_threshold must be a number or null, llm_timeout positive, llm_retries a non-negative integer; got "
+            f"{cfg.llm_threshold!r}, {cfg.llm_timeout!r}, {cfg.llm_retries!r}")
     if not isinstance(cfg.positions, bool): raise ConfigError(f"positions must be true or false, got {cfg.positions!r}")
     if cfg.hidden_dim % cfg.n_heads: raise ConfigError(f"hidden_dim ({cfg.hidden_dim}) must be divisible by n_heads ({cfg.n_heads})")
 
@@ -199,17 +219,27 @@ def _check_budget(cfg):
     if g is not None and not (_is_int(g) and g >= 0): raise ConfigError(f"grading_budget must be a non-negative integer or null (every step graded), got {g!r}")
     if not (_is_num(cfg.rm_lr) and cfg.rm_lr > 0 and _is_num(cfg.gate_confidence) and 0.5 <= cfg.gate_confidence <= 1):
         raise ConfigError(f"rm_lr must be positive and gate_confidence in [0.5, 1]; got {cfg.rm_lr!r}, {cfg.gate_confidence!r}")
-    if not (_is_int(cfg.imagine_horizon) and cfg.imagine_horizon >= 0): raise ConfigError(f"imagine_horizon must be a non-negative integer, got {cfg.imagine_horizon!r}")
-    if not (_is_int(cfg.imagine_updates) and cfg.imagine_updates >= 0): raise ConfigError(f"imagine_updates must be a non-negative integer, got {cfg.imagine_updates!r}")
-    if cfg.imagine_updates and not cfg.imagine_horizon: raise ConfigError("imagine_updates needs imagine_horizon > 0: those updates learn from imagined steps only")
-    if cfg.imagine_horizon and g is None: raise ConfigError("imagine_horizon needs a grading_budget: imagined steps are rewarded by the reward model trained on graded steps")
-    if cfg.imagine_horizon and cfg.imagine_branches > cfg.batch_size * cfg.rollout_len: raise ConfigError(f"imagine_branches ({cfg.imagine_branches}) must be at most batch_size * rollout_len ({cfg.batch_size * cfg.rollout_len}), the real windows of an update")
-    if cfg.planner != 'none' and cfg.reward_head == 'off': raise ConfigError(f"planner {cfg.planner!r} needs the reward head: set reward_head to 'auto' or 'on'")
+    if not (_is_int(cfg.imagine_horizon) and cfg.imagine_horizon >= 0):
+        raise ConfigError(f"imagine_horizon must be a non-negative integer, got {cfg.imagine_horizon!r}")
+    if not (_is_int(cfg.imagine_updates) and cfg.imagine_updates >= 0):
+        raise ConfigError(f"imagine_updates must be a non-negative integer, got {cfg.imagine_updates!r}")
+    if cfg.imagine_updates and not cfg.imagine_horizon:
+        raise ConfigError("imagine_updates needs imagine_horizon > 0: those updates learn from imagined steps only")
+    if cfg.imagine_horizon and g is None:
+        raise ConfigError("imagine_horizon needs a grading_budget: imagined steps are rewarded by the reward model trained on graded steps")
+    if cfg.imagine_horizon and cfg.imagine_branches > cfg.batch_size * cfg.rollout_len:
+        raise ConfigError(f"imagine_branches ({cfg.imagine_branches}) must be at most batch_size * rollout_len "
+            f"({cfg.batch_size * cfg.rollout_len}), the real windows of an update")
+    if cfg.planner != 'none' and cfg.reward_head == 'off':
+        raise ConfigError(f"planner {cfg.planner!r} needs the reward head: set reward_head to 'auto' or 'on'")
     if cfg.plan_weight is not None and not (_is_num(cfg.plan_weight) and cfg.plan_weight > 0 and cfg.planner != 'none'):
-        raise ConfigError(f"plan_weight must be a positive number with a planner set, or null (training acts by the policy alone); got {cfg.plan_weight!r} with planner {cfg.planner!r}")
-    if cfg.imagine_control != 'none' and not cfg.imagine_horizon: raise ConfigError(f"imagine_control {cfg.imagine_control!r} needs imagine_horizon > 0: the control matches the samples of imagined passes")
+        raise ConfigError(f"plan_weight must be a positive number with a planner set, or null (training acts by the policy alone); got "
+            f"{cfg.plan_weight!r} with planner {cfg.planner!r}")
+    if cfg.imagine_control != 'none' and not cfg.imagine_horizon:
+        raise ConfigError(f"imagine_control {cfg.imagine_control!r} needs imagine_horizon > 0: the control matches the samples of imagined passes")
     if cfg.imagine_horizon and cfg.algo == 'ppo' and not cfg.imagine_updates:
-        raise ConfigError("imagine_horizon with algo 'ppo' needs imagine_updates >= 1: PPO's epochs take no imagined loss, so imagination learns in updates of its own")
+        raise ConfigError("imagine_horizon with algo 'ppo' needs imagine_updates >= 1: PPO's epochs take no imagined loss, so imagination "
+            "learns in updates of its own")
 
 # %% ../nbs/05b_config.ipynb #f07d5e1b
 def _check_choices(cfg):
@@ -290,7 +320,8 @@ def curriculum_spec(cfg:Config)->tuple:
     param, levels = cfg.curriculum_param, list(cfg.curriculum_levels)
     if not param or not levels:
         if cfg.task not in CURRICULA and not (param and levels):
-            raise ConfigError(f"task {cfg.task!r} has no default curriculum; set curriculum_param and curriculum_levels (tasks with one: {', '.join(CURRICULA)})")
+            raise ConfigError(f"task {cfg.task!r} has no default curriculum; set curriculum_param and curriculum_levels (tasks with one: "
+                f"{', '.join(CURRICULA)})")
         dp, dl = CURRICULA.get(cfg.task, (None, None))
         param, levels = param or dp, levels or dl
     knobs = task_of(cfg).params()

@@ -72,7 +72,8 @@ def run_ablation(root, # results folder; conditions go to root/TASK/CONDITION
                  **sweep, # where the runs train (`wmil.runs.run_sweep`): e.g. executor='ray', address='HEAD:6379'
                 )->pd.DataFrame:
     "Train the missing seeds of every condition of a one-field ablation (about 20 metrics rows each, unless `base` sets `log_every`); return its tidy results."
-    cfg = config_from_dict({**asdict(Config()), 'tensorboard': False, 'log_every': max(1, total_steps // 20), **(base or {}), 'task': task, 'total_steps': total_steps})
+    cfg = config_from_dict({**asdict(Config()), 'tensorboard': False, 'log_every': max(1, total_steps // 20), **(base or {}), 'task': task,
+                            'total_steps': total_steps})
     conds = ablation_conditions(param, values, cfg)
     where = ablation_dir(root, task, total_steps, base)
     run_sweep(where, cfg, conds, seeds, progress=progress, **sweep)
@@ -116,7 +117,8 @@ METRICS = ['charts/success_rate', 'charts/episode_success_rate', 'losses/world_m
 WORLD_METRICS = ['eval/return_fraction', 'eval/wm_accuracy_1', 'eval/wm_known_accuracy_1'] # what a world's rows also score (`eval_episodes`)
 
 def world_base(task:str)->dict:
-    "The fields a world trains with in the dashboard: PPO over whole episodes of its first level (`WORLD_LEVELS`), greedy evaluation at every row; {} for other tasks."
+    """The fields a world trains with in the dashboard: PPO over whole episodes of its first level (`WORLD_LEVELS`), greedy evaluation at every
+    row; {} for other tasks."""
     if task not in WORLD_LEVELS: return {}
     knobs, T = WORLD_LEVELS[task][0]
     return {'algo': 'ppo', 'gamma': 0.99, 'task_params': dict(knobs), 'time_limit': T, 'rollout_len': T, 'num_actions': knobs.get('k', 4), 'eval_episodes': 256}

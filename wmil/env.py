@@ -100,6 +100,7 @@ def _check_action(self:SymbolicEnv, action):
     if bad.any():
         raise ValueError(f"action {action[bad][0].item()} is outside the action space: valid actions are 0..{self.n_actions - 1}")
 
+# %% ../nbs/03_env.ipynb #26b952a4
 @torch.no_grad()
 @patch
 def step(self:SymbolicEnv,
@@ -124,7 +125,8 @@ def step(self:SymbolicEnv,
     self.state, obs = c.state, c.obs # what the parent's consequence shows, unless the episodes restart
     if self.clock >= self.time_limit: # draw new episodes only then (a world's layout costs a shortest-path search)
         self.clock, fresh = 0, self.task.init(self._draws(Purpose.RESET, self.n))
-        self.state = {k: torch.where(truncated.view(truncated.shape + (1,) * (v.dim() - truncated.dim())), fresh[k], v) for k, v in c.state.items()} # a field may have its own trailing axes (a world's layout)
+        # a field may have its own trailing axes (a world's layout)
+        self.state = {k: torch.where(truncated.view(truncated.shape + (1,) * (v.dim() - truncated.dim())), fresh[k], v) for k, v in c.state.items()}
         obs = self.task.observe(self.state)
     self.t = torch.where(truncated, torch.zeros_like(self.t), self.t)
     keep = ~truncated[..., None]  # windows of restarted episodes are cleared (episodes restart only when the clock does)
@@ -160,7 +162,10 @@ def greedy_scores(policy, # maps (history, mask) to logits `[*batch, n_actions]`
                   episodes:int, # per seed; rounded up to whole batches
                   rewards:bool=False, # the policy's result has a reward head's prediction for its action (`.reward`): score it as 'reward_accuracy'
                  )->dict: # 'success_rate' `[S]` (a scalar for a single-seed env); in a world also 'return_fraction' and `model_accuracy`'s
-    "Success on the steps the task scores, acting greedily in `episodes` episodes per seed; in a world that knows its optimal return, the return as a fraction of it; with `rewards`, how often the reward head's prediction for the action taken is within 0.1 of the rule's goal reward (at every step, and on the steps the rule pays); and, given the world model's predictions, how far ahead they are right (`model_accuracy`, on one more batch of episodes)."
+    """Success on the steps the task scores, acting greedily in `episodes` episodes per seed; in a world that knows its optimal return, the
+    return as a fraction of it; with `rewards`, how often the reward head's prediction for the action taken is within 0.1 of the rule's goal
+    reward (at every step, and on the steps the rule pays); and, given the world model's predictions, how far ahead they are right
+    (`model_accuracy`, on one more batch of episodes)."""
     hit = n = ret = best = right = paid = right_paid = 0
     known = hasattr(env.task, 'optimal_return')
     for _ in range(math.ceil(episodes / env.batch_shape[-1]) * env.time_limit):
@@ -174,7 +179,9 @@ def greedy_scores(policy, # maps (history, mask) to logits `[*batch, n_actions]`
             ok, pays = (out.reward - st.reward.goal).abs() < 0.1, st.reward.goal > 0
             right, right_paid, paid = right + ok.sum(-1), right_paid + (ok & pays).sum(-1), paid + pays.sum(-1)
     out = {'success_rate': hit / n.clamp(min=1), **({'return_fraction': ret / best.clamp(min=1)} if known else {})}
-    if rewards: out.update(reward_accuracy=right / (math.ceil(episodes / env.batch_shape[-1]) * env.time_limit * env.batch_shape[-1]), reward_accuracy_paid=right_paid / paid.clamp(min=1))
+    if rewards:
+        out.update(reward_accuracy=right / (math.ceil(episodes / env.batch_shape[-1]) * env.time_limit * env.batch_shape[-1]),
+                   reward_accuracy_paid=right_paid / paid.clamp(min=1))
     if known and hasattr(env.task, 'project') and hasattr(policy(env.history, env.mask), 'predicted'): out.update(model_accuracy(policy, env))
     return out
 
@@ -189,7 +196,9 @@ def model_accuracy(act, # maps (history, mask) to a result with `.logits` and `.
                    env:SymbolicEnv, # fresh from `reset`, on an evaluation stream; its task has `project`
                    ks:tuple=(1, 3, 5), # how many imagined steps ahead to score
                   )->dict: # 'wm_accuracy_K' per K: `[S]` (a scalar for a single-seed env); where the task has `known`, also 'wm_known_accuracy_1'
-    "How often the world model's `k`-th imagined observation, fed its own projected predictions, is exactly the true one, from every step of one batch of episodes; and how often its first is right on every entry the real observation it started from determines (the task's `known`: what a newly seen cell holds is not)."
+    """How often the world model's `k`-th imagined observation, fed its own projected predictions, is exactly the true one, from every step of
+    one batch of episodes; and how often its first is right on every entry the real observation it started from determines (the task's
+    `known`: what a newly seen cell holds is not)."""
     known = getattr(env.task, 'known', None)
     right, sure, n = {k: 0 for k in ks}, 0, 0
     for _ in range(env.time_limit):

@@ -87,7 +87,8 @@ def table_tex(df:pd.DataFrame, index:bool=True, float_format:str='{:.3f}', colum
     "A booktabs `tabular` for `df` (one header row), marked as written by wmil."
     d = df.reset_index() if index else df
     esc = tex_escape if escape else str
-    cell = lambda v: float_format.format(v) if isinstance(v, (float, np.floating)) and np.isfinite(v) else ('--' if isinstance(v, (float, np.floating)) else esc(v))
+    cell = lambda v: float_format.format(v) if isinstance(v,
+        (float, np.floating)) and np.isfinite(v) else ('--' if isinstance(v, (float, np.floating)) else esc(v))
     cols = column_format or 'l' + ''.join('r' if pd.api.types.is_numeric_dtype(d[c]) else 'l' for c in d.columns[1:])
     lines = [f"% written by {MARK} {wmil.__version__} wmil.figures.save_table source:{source}; do not edit by hand",
              f"\\begin{{tabular}}{{{cols}}}", r"\toprule", ' & '.join(esc(c) for c in d.columns) + r' \\', r"\midrule"]
@@ -140,7 +141,8 @@ def mark_of(path)->tuple|None:
 def learning_curves(d:pd.DataFrame, # columns condition, seed, step, value (`wmil.runs.curves`)
                     ax=None, ylabel:str='', hue:str='condition', logx:bool=False,
                     n_boot:int=1000, seed:int=0, palette=None, legend:bool=True, hue_order:list|None=None):
-    "Mean over seeds per condition with 95% bootstrap bands over seeds; markers on every point when a curve has fewer than 3 (never a lone point drawn as a curve)."
+    """Mean over seeds per condition with 95% bootstrap bands over seeds; markers on every point when a curve has fewer than 3 (never a lone
+    point drawn as a curve)."""
     if ax is None: _, ax = paper_figure('column')
     few = d.dropna(subset=['value']).groupby(hue).step.nunique().min() < 3 if len(d) else False
     with paper_style():

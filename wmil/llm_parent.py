@@ -72,7 +72,8 @@ def load_template(task:str, # a task name
     if variant not in d['variants']: raise LLMError(f"unknown prompt variant {variant!r} for {task}; valid: {', '.join(d['variants'])}")
     v = d['variants'][variant]
     return Template(task, variant, v['version'], v['header'], v['query'], v.get('examples') or [], {**d.get('prefix', {}), **v.get('prefix', {})},
-                    {**d.get('task_params', {}), **v.get('task_params', {})}, v.get('answers', {'yes': ' yes', 'no': ' no'}), v.get('chat', False), v.get('threshold', 0.0))
+                    {**d.get('task_params', {}), **v.get('task_params', {})}, v.get('answers', {'yes': ' yes', 'no': ' no'}), v.get('chat', False),
+                    v.get('threshold', 0.0))
 
 def template_variants(task:str)->list:
     "The prompt variants `wmil/prompts/TASK.yaml` defines (none for a task without a template file)."
@@ -247,7 +248,8 @@ def _logprob_logodds(top:dict, answers:dict)->float:
     if not top: raise LLMError("the LLM server returned no log-probabilities; use llm_answer: json for this server")
     floor = min(top.values())
     ly, ln = top.get(answers['yes']), top.get(answers['no'])
-    if ly is None and ln is None: raise LLMError(f"unparseable answer from the LLM: neither {answers['yes']!r} nor {answers['no']!r} among its top tokens {list(top)[:5]}")
+    if ly is None and ln is None:
+        raise LLMError(f"unparseable answer from the LLM: neither {answers['yes']!r} nor {answers['no']!r} among its top tokens {list(top)[:5]}")
     return (floor if ly is None else ly) - (floor if ln is None else ln)
 
 # %% ../nbs/02a_llm_parent.ipynb #3a0c14ff
@@ -257,9 +259,11 @@ def logodds(self:OpenAILM, prompts:list, answers:dict, chat:bool=False)->list:
     out = []
     for p in prompts:
         if self.answer == 'logprobs' and chat:
-            r = self._post('chat/completions', {'model': self.model, 'messages': [{'role': 'user', 'content': p}], 'logprobs': True, 'top_logprobs': 20, **self.request})
+            r = self._post('chat/completions',
+                           {'model': self.model, 'messages': [{'role': 'user', 'content': p}], 'logprobs': True, 'top_logprobs': 20, **self.request})
             try: top = {t['token']: t['logprob'] for t in r['choices'][0]['logprobs']['content'][0]['top_logprobs']}
-            except (KeyError, IndexError, TypeError): raise LLMError(f"unparseable reply from {self.base_url}: no choices[0].logprobs.content[0].top_logprobs") from None
+            except (KeyError, IndexError, TypeError):
+                raise LLMError(f"unparseable reply from {self.base_url}: no choices[0].logprobs.content[0].top_logprobs") from None
             out.append(_logprob_logodds(top, answers))
         elif self.answer == 'json':
             msg = p + '\nAnswer with JSON only: {"answer": "yes"} or {"answer": "no"}.'
@@ -292,7 +296,8 @@ class JudgementCache:
                 self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
                 self.db.execute('PRAGMA journal_mode=WAL'); self.db.execute('PRAGMA synchronous=NORMAL')
                 self.db.execute('CREATE TABLE IF NOT EXISTS judgements (key TEXT PRIMARY KEY, logodds REAL NOT NULL, template TEXT, prompt TEXT)')
-        except sqlite3.DatabaseError as e: raise LLMError(f"judgement cache {self.path} is not a usable SQLite database ({e}); move it away or set llm_cache") from None
+        except sqlite3.DatabaseError as e:
+            raise LLMError(f"judgement cache {self.path} is not a usable SQLite database ({e}); move it away or set llm_cache") from None
     def get(self, keys:list)->dict:
         "The cached log-odds of those `keys` that have them."
         out = {}
@@ -402,7 +407,8 @@ def columns(self:LLMParent, i:int)->dict:
             'parent/latency_ms': 1000 * j.model_s / j.model_calls if j.model_calls else None}
 
 @patch
-def state_dict(self:LLMParent)->dict: return {**Parent.state_dict(self), 'counts': self.counts, 'model_calls': self.judge.model_calls, 'model_s': self.judge.model_s}
+def state_dict(self:LLMParent)->dict:
+    return {**Parent.state_dict(self), 'counts': self.counts, 'model_calls': self.judge.model_calls, 'model_s': self.judge.model_s}
 @patch
 def load_state_dict(self:LLMParent, d:dict):
     Parent.load_state_dict(self, d)
@@ -446,7 +452,8 @@ def audit_items(task:Task, n_states:int=4096, seed:int=0)->tuple:
 
 # %% ../nbs/02a_llm_parent.ipynb #mv0audit
 def move_audit_items(task:Task, n_views:int=256, n_episodes:int=1024, seed:int=0)->tuple:
-    "A world's (fields, move) rows: `n_views` distinct views drawn at random from those random walks reach before arriving, each with every action, and whether the move is the first step of some optimal plan (`good_moves`)."
+    """A world's (fields, move) rows: `n_views` distinct views drawn at random from those random walks reach before arriving, each with every
+    action, and whether the move is the first step of some optimal plan (`good_moves`)."""
     u = lambda i: uniform(fold(seed_key(seed), i), (n_episodes, task.n_draws))
     s, found = task.init(u(0)), {}
     for i in range(1, 33):

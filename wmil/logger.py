@@ -51,7 +51,8 @@ def update_metrics(r:dict, # the rollout: goal, pred, success, scored, episode_s
         diag = {'charts/value': r['values'].detach().mean((0, 2)), 'unscored': sums(u), 'p_correct_sum': sums(p * s),
                 'adv_scored_sum': sums(adv * s), 'adv_scored_sq': sums(adv2 * s), 'adv_unscored_sum': sums(adv * u), 'adv_unscored_sq': sums(adv2 * u)}
     return {**diag, 'charts/entropy': L['entropy'], 'losses/policy': L['policy'], 'losses/world_model': L['world_model'],
-            'losses/value': L.get('value', zeros), 'losses/reward_model': L.get('reward_model', zeros), 'rewards/goal': r['goal'].mean((0, 2)), 'rewards/pred': r['pred'].mean((0, 2)),
+            'losses/value': L.get('value', zeros), 'losses/reward_model': L.get('reward_model', zeros), 'rewards/goal': r['goal'].mean((0, 2)),
+            'rewards/pred': r['pred'].mean((0, 2)),
             'losses/grad_norm': L['grad_norm'], 'charts/baseline': baseline, 'losses/approx_kl': L.get('approx_kl', zeros),
             'losses/clip_fraction': L.get('clip_fraction', zeros), 'success': sums(r['success'] & r['scored']),
             'scored': sums(r['scored']), 'episode_success': sums(r['episode_success'] & r['truncated']), 'episodes': sums(r['truncated'])}

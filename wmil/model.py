@@ -75,7 +75,8 @@ def check_fields(fields:tuple|None, state_dim:int):
     if fields is None: return
     if any(len(f) != 2 or f[0] not in FIELD_KINDS or int(f[1]) < 1 for f in fields):
         raise ValueError(f"fields must be (kind, size) pairs with kind one of {', '.join(FIELD_KINDS)} and size >= 1; got {fields!r}")
-    if sum(int(n) for _, n in fields) != state_dim: raise ValueError(f"fields must fill state_dim ({state_dim}); their sizes sum to {sum(int(n) for _, n in fields)}")
+    if sum(int(n) for _, n in fields) != state_dim:
+        raise ValueError(f"fields must fill state_dim ({state_dim}); their sizes sum to {sum(int(n) for _, n in fields)}")
 
 def decode_next(out:torch.Tensor, # the world model's output `[..., state_dim]`
                 fields:tuple|None=None)->torch.Tensor: # `[..., state_dim]`
@@ -87,7 +88,8 @@ def decode_next(out:torch.Tensor, # the world model's output `[..., state_dim]`
 def next_state_loss(out:torch.Tensor, # the world model's output `[..., state_dim]` (`world_out`)
                     target:torch.Tensor, # the true raw next state `[..., state_dim]`
                     fields:tuple|None=None)->torch.Tensor: # `[...]`
-    "Per step: the squared error averaged over the state; with `fields`, the mean over fields of each field's cross-entropy (binary summed over its flags, categorical for a one-of field)."
+    """Per step: the squared error averaged over the state; with `fields`, the mean over fields of each field's cross-entropy (binary summed
+    over its flags, categorical for a one-of field)."""
     if fields is None: return (out - target).pow(2).mean(-1)
     sizes = [n for _, n in fields]
     ce = [F.binary_cross_entropy_with_logits(o, t, reduction='none').sum(-1) if k == 'bits' else -(o.log_softmax(-1) * t).sum(-1)
@@ -108,9 +110,8 @@ class BabyModel(nn.Module):
                  core:str='transformer', # 'transformer', 'mlp' (`WindowMLP`) or 'gru' (`WindowGRU`)
                  positions:bool=True, # add a learned embedding of each slot's position (False: none)
                  fields:tuple|None=None, # the state's fields as (kind, size) pairs, kinds 'bits' or 'one' (`next_state_loss`); None: one raw vector
-                 world_head:str='concat', # 'concat': the world model reads the hidden state and the action's embedding; 'per_action': the hidden and current raw state, predicting every action's next state at once
-                 reward_head:bool=False, # a head predicting the parent's goal reward for every action at once (`rewards`), what a planner adds up
-                ):
+                 world_head:str='concat', # 'concat': from the hidden state and the action's embedding; 'per_action': from the hidden and raw state, all actions
+                 reward_head:bool=False): # a head predicting the parent's goal reward for every action at once (`rewards`), what a planner adds up
         super().__init__()
         if core not in CORES: raise ValueError(f"core must be one of {', '.join(CORES)}; got {core!r}")
         check_fields(fields, state_dim)
@@ -118,7 +119,8 @@ class BabyModel(nn.Module):
         self.state_dim, self.n_actions, self.context_len, self.core_type, self.world_head = state_dim, n_actions, context_len, core, world_head
         self.fields = None if fields is None else tuple((str(k), int(n)) for k, n in fields)
         self.hparams = dict(state_dim=state_dim, n_actions=n_actions, hidden_dim=hidden_dim, n_layers=n_layers, n_heads=n_heads, ffn_dim=ffn_dim,
-                            context_len=context_len, core=core, positions=positions, fields=self.fields, world_head=world_head, reward_head=reward_head) # what builds another baby of this shape
+                            # what builds another baby of this shape
+                            context_len=context_len, core=core, positions=positions, fields=self.fields, world_head=world_head, reward_head=reward_head)
         H = hidden_dim
         self.encoder = nn.Sequential(nn.Linear(state_dim, H), nn.ReLU(), nn.Linear(H, H))
         if positions: self.pos = nn.Parameter(torch.randn(context_len, H) * 0.02)
@@ -127,10 +129,12 @@ class BabyModel(nn.Module):
         self.mixer = WindowMLP(H, context_len, ffn_dim) if core == 'mlp' else WindowGRU(H) if core == 'gru' else None
         self.norm = nn.LayerNorm(H)
         self.action_head = nn.Linear(H, n_actions)
-        if world_head == 'concat': self.action_embed, self.world_model = nn.Embedding(n_actions, H), nn.Sequential(nn.Linear(2 * H, H), nn.ReLU(), nn.Linear(H, state_dim))
+        if world_head == 'concat':
+            self.action_embed, self.world_model = nn.Embedding(n_actions, H), nn.Sequential(nn.Linear(2 * H, H), nn.ReLU(), nn.Linear(H, state_dim))
         else: self.world_model = nn.Sequential(nn.Linear(H + state_dim, ffn_dim), nn.ReLU(), nn.Linear(ffn_dim, n_actions * state_dim))
         self.value_head = nn.Sequential(nn.Linear(H, 32), nn.ReLU(), nn.Linear(32, 1))
-        if reward_head: self.reward_model = nn.Sequential(nn.Linear(H + state_dim, ffn_dim), nn.ReLU(), nn.Linear(ffn_dim, n_actions)) # made last: babies without it draw the same weights
+        # made last: babies without it draw the same weights
+        if reward_head: self.reward_model = nn.Sequential(nn.Linear(H + state_dim, ffn_dim), nn.ReLU(), nn.Linear(ffn_dim, n_actions))
         with torch.no_grad(): # a near-uniform first policy (as CleanRL initialises its actor's last layer)
             self.action_head.weight.mul_(0.01); self.action_head.bias.zero_()
 
@@ -159,7 +163,8 @@ def world_out(self:BabyModel,
              )->torch.Tensor: # `[..., state_dim]`: the predicted raw next state, or with `fields` each field's logits
     "The world-model head's output after taking `action`, what its loss reads (`next_state_loss`)."
     if self.world_head == 'concat': return self.world_model(torch.cat([hidden, self.action_embed(action)], -1))
-    return self.every_out(hidden, state).gather(-2, action[..., None, None].expand(*action.shape, 1, self.state_dim)).squeeze(-2) # each action's next state, then the taken one's
+    # each action's next state, then the taken one's
+    return self.every_out(hidden, state).gather(-2, action[..., None, None].expand(*action.shape, 1, self.state_dim)).squeeze(-2)
 
 @patch
 def predict_next(self:BabyModel, hidden, action, state=None)->torch.Tensor: # predicted raw next state, `[..., state_dim]`
@@ -183,7 +188,8 @@ def forward(self:BabyModel, history, mask=None, action=None)->BabyOutput:
 def every_out(self:BabyModel, hidden, state)->torch.Tensor: # `[..., n_actions, state_dim]`
     "`world_out` for every action at once, what a planner branches on (one pass with the 'per_action' head)."
     if self.world_head == 'per_action': return self.world_model(torch.cat([hidden, state], -1)).unflatten(-1, (self.n_actions, self.state_dim))
-    return self.world_model(torch.cat([hidden[..., None, :].expand(*hidden.shape[:-1], self.n_actions, -1), self.action_embed.weight.expand(*hidden.shape[:-1], -1, -1)], -1))
+    return self.world_model(torch.cat([hidden[..., None, :].expand(*hidden.shape[:-1], self.n_actions, -1),
+                                       self.action_embed.weight.expand(*hidden.shape[:-1], -1, -1)], -1))
 
 @patch
 def rewards(self:BabyModel,
@@ -211,10 +217,12 @@ def _repr_markdown_(self:BabyModel):
             else f"{self.core_type} over the window") + f", context {self.context_len}" + ('' if isinstance(self.pos, nn.Parameter) else ', no positions')
     shapes = {'StateEncoder': f"{self.state_dim} → {self.pos.shape[1]} → {self.pos.shape[1]}", 'TransformerCore': core, 'Core': core,
               'ActionHead': f"{self.pos.shape[1]} → {self.n_actions}",
-              'WorldModelHead': f"{self.pos.shape[1]} + {self.pos.shape[1]} (action) → {self.pos.shape[1]} → {self.state_dim} (raw next state)" if self.world_head == 'concat'
-                                else f"{self.pos.shape[1]} + {self.state_dim} (current state) → {self.world_model[0].out_features} → {self.n_actions} × {self.state_dim} (each action's next state)",
+              'WorldModelHead': (f"{self.pos.shape[1]} + {self.pos.shape[1]} (action) → {self.pos.shape[1]} → {self.state_dim} (raw next state)"
+                                 if self.world_head == 'concat' else f"{self.pos.shape[1]} + {self.state_dim} (current state) → "
+                                 f"{self.world_model[0].out_features} → {self.n_actions} × {self.state_dim} (each action's next state)"),
               'ValueHead': f"{self.pos.shape[1]} → 32 → 1", 'total': '',
-              'RewardHead': f"{self.pos.shape[1]} + {self.state_dim} (current state) → {self.reward_model[0].out_features} → {self.n_actions} (each action's goal reward)" if hasattr(self, 'reward_model') else ''}
+              'RewardHead': (f"{self.pos.shape[1]} + {self.state_dim} (current state) → {self.reward_model[0].out_features} → "
+                             f"{self.n_actions} (each action's goal reward)") if hasattr(self, 'reward_model') else ''}
     rows = '\n'.join(f"| {k} | {v:,} | {shapes[k]} |" for k, v in g.items())
     return f"**BabyModel** ({g['total']:,} parameters)\n\n| part | parameters | shape |\n|---|---:|---|\n{rows}"
 

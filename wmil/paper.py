@@ -73,7 +73,8 @@ def paired_interval(c)->str:
 
 # %% ../nbs/14_paper.ipynb #sh4red02
 def paired_cells(c, margin:float|None=None)->dict:
-    "A Holm-adjusted `PairedComparison` as table cells: n, mean difference [CI], adjusted p, the call at 0.05; with `margin` (the smallest difference of interest) a call whose whole interval lies within it is marked negligible."
+    """A Holm-adjusted `PairedComparison` as table cells: n, mean difference [CI], adjusted p, the call at 0.05; with `margin` (the smallest
+    difference of interest) a call whose whole interval lies within it is marked negligible."""
     better = c.x if (c.median_diff > 0) == getattr(c, 'higher_is_better', True) else c.y
     call = 'no detectable difference' if c.p_adjusted >= 0.05 else f'{better} better'
     if margin is not None and c.p_adjusted < 0.05 and -margin < c.mean_diff_ci[0] and c.mean_diff_ci[1] < margin: call += f', negligible (within ±{margin})'
@@ -118,7 +119,8 @@ def iqm_table(s:pd.DataFrame, # scores: columns task, arm, seed, score, value
             r = {'task': task, 'score': score, 'n': g.groupby('arm').seed.nunique().min()}
             for arm in arms:
                 v = g[g.arm == arm].value.to_numpy()
-                r[label(arm)] = (format_ci(float(iqm(v)), *bootstrap_ci(v, 'iqm', n_resamples=n_resamples)) + (f'; min {v.min():.3f}' if worst else '')) if len(v) else '--'
+                r[label(arm)] = (format_ci(float(iqm(v)),
+                                           *bootstrap_ci(v, 'iqm', n_resamples=n_resamples)) + (f'; min {v.min():.3f}' if worst else '')) if len(v) else '--'
             rows.append(r)
     return pd.DataFrame(rows)
 
@@ -128,7 +130,8 @@ def levels_table(tasks:list, base)->pd.DataFrame:
     for task in tasks:
         cfg = base(task)
         ref = reference_success(task_of(cfg), windows=(1, cfg.context_len))
-        rows.append({'task': task, 'chance': ref['chance'], 'memoryless': ref['window_1'], f'window of {cfg.context_len}': ref[f'window_{cfg.context_len}'], 'ceiling': ref['ceiling']})
+        rows.append({'task': task, 'chance': ref['chance'], 'memoryless': ref['window_1'], f'window of {cfg.context_len}': ref[f'window_{cfg.context_len}'],
+                     'ceiling': ref['ceiling']})
     return pd.DataFrame(rows)
 
 # %% ../nbs/14_paper.ipynb #c72161dc
@@ -215,7 +218,8 @@ def unmatched_intervals(tex)->list:
 # %% ../nbs/14_paper.ipynb #eacfa223
 def paper_main(argv:list|None=None)->int:
     "Run `wmil-paper`; return the exit status."
-    p = argparse.ArgumentParser(prog='wmil-paper', description='Rebuild the paper draft\'s figures and tables from stored results (no training), then the PDF if LaTeX is installed.')
+    p = argparse.ArgumentParser(prog='wmil-paper',
+        description='Rebuild the paper draft\'s figures and tables from stored results (no training), then the PDF if LaTeX is installed.')
     p.add_argument('--paper', type=Path, default=None, help='the paper folder (default: the nearest paper_drafts/)')
     p.add_argument('--results', type=Path, default=None, help='stored results (default: PAPER/results)')
     p.add_argument('--only', nargs='+', choices=list(builders()), help='rebuild only these')

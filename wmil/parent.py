@@ -42,7 +42,8 @@ class Consequence:
 class Parent:
     "Gives the consequence of a batch of actions in a task."
     def __init__(self, task:Task):
-        self.task, self.steps, self.graded_all, self.asked = task, 0, 0, None # per seed: consequence calls; grading calls unmasked (ints) and asked for (`[seeds]`)
+        # per seed: consequence calls; grading calls unmasked (ints) and asked for (`[seeds]`)
+        self.task, self.steps, self.graded_all, self.asked = task, 0, 0, None
     def consequence(self, state:dict, action:torch.Tensor, u:torch.Tensor, grade:torch.Tensor|None=None):
         "Return `(next_state, goal_reward, success)`; `u` are the task's uniform draws; judge only where `grade` (None: everywhere)."
         raise NotImplementedError
@@ -115,7 +116,8 @@ class NoisyParent(DeterministicParent):
 
 # %% ../nbs/02_parent.ipynb #mp000002
 class MovesParent(DeterministicParent):
-    "A rule-based parent that judges every move of a world: goal reward +1 for a first move of some optimal plan, -1 otherwise, 0 after arrival; next state and success as the rule's."
+    """A rule-based parent that judges every move of a world: goal reward +1 for a first move of some optimal plan, -1 otherwise, 0 after
+    arrival; next state and success as the rule's."""
     def __init__(self, task:Task):
         if not hasattr(task, 'good_moves'): raise ValueError(f"a parent judging moves needs a world whose good moves are known; task {task.name!r} has none")
         super().__init__(task)

@@ -46,7 +46,8 @@ def lookahead(expand, # (history, mask) -> `Expanded` over any leading axes (`Ba
               gamma:float=0.99, # the discount of imagined rewards
               project=None, # maps a predicted state onto the task's own before it is fed back (`Task.project`); None: fed back as predicted
              )->torch.Tensor: # each first action's imagined return, `[..., n_actions]`
-    "Each action's imagined return: its predicted reward, plus `gamma` times the best imagined return after it (the value of the imagined window at the last step)."
+    """Each action's imagined return: its predicted reward, plus `gamma` times the best imagined return after it (the value of the imagined
+    window at the last step)."""
     if not (isinstance(depth, int) and depth >= 1): raise ValueError(f"depth must be a positive integer, got {depth!r}")
     return _returns(expand, expand(history, mask), history, mask, depth, gamma, project or (lambda x: x))
 

@@ -45,7 +45,9 @@ def ppo_losses(logits:torch.Tensor, # `[S, N, n_actions]`
                predicted:torch.Tensor, next_state:torch.Tensor, # the world model's output (`Evaluated.wm_out`) and the truth, `[S, N, state_dim]`
                clip_coef:float=0.2,
                wm_loss=None, # per-step world-model loss (predicted, next_state) -> `[...]` (`BabyModel.wm_loss`); None: squared error
-               reward:tuple|None=None, # (predicted, goal reward, bool mask), each `[S, N]`: the reward head's squared error on the masked (graded) steps, as 'reward_model'
+               # (predicted, goal reward, bool mask), each `[S, N]`: the reward head's squared error on the masked (graded) steps, as
+               # 'reward_model'
+               reward:tuple|None=None,
                mask:torch.Tensor|None=None, # bool `[S, N]`: the steps the policy and value losses learn from (a grading budget's graded steps); None: all
               )->dict: # name -> per-seed value `[S]`
     "Per-seed PPO losses (and diagnostics)."
@@ -60,7 +62,8 @@ def ppo_losses(logits:torch.Tensor, # `[S, N, n_actions]`
         clipfrac = mean(((ratio - 1).abs() > clip_coef).float())
     out = {'policy': pg, 'value': 0.5 * mean((values - returns).pow(2)),
            'entropy': -(logp_all.exp() * logp_all).sum(-1).mean(1),
-           'world_model': (wm_loss(predicted, next_state) if wm_loss else (predicted - next_state).pow(2).mean(-1)).mean(1), 'approx_kl': kl, 'clip_fraction': clipfrac}
+           'world_model': (wm_loss(predicted, next_state) if wm_loss else (predicted - next_state).pow(2).mean(-1)).mean(1), 'approx_kl': kl,
+           'clip_fraction': clipfrac}
     if reward is not None: out['reward_model'] = ((reward[0] - reward[1]).pow(2) * reward[2]).sum(1) / reward[2].sum(1).clamp(min=1)
     return out
 

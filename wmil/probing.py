@@ -33,6 +33,7 @@ class Rollout:
     variables: dict # name -> int64 labels `[T, B]`
     task: Task
 
+# %% ../nbs/12_probing.ipynb #93d2656f
 @torch.no_grad()
 def collect_rollout(model:BabyModel, task:Task,
                     steps:int=64, # steps of every episode slot
@@ -44,7 +45,8 @@ def collect_rollout(model:BabyModel, task:Task,
     "Run `model` in `task` and record its windows and the task variables at every step."
     if policy not in ('model', 'random'): raise ValueError(f"policy {policy!r}: use 'model' or 'random'")
     if (model.state_dim, model.n_actions) != (task.state_dim, task.n_actions):
-        raise ValueError(f"the model (state_dim {model.state_dim}, {model.n_actions} actions) does not fit the task {task!r} (state_dim {task.state_dim}, {task.n_actions} actions)")
+        raise ValueError(f"the model (state_dim {model.state_dim}, {model.n_actions} actions) does not fit the task {task!r} (state_dim "
+            f"{task.state_dim}, {task.n_actions} actions)")
     dev = resolve_device(device)
     model = model.to(dev).eval()
     env = SymbolicEnv(task, batch_size=batch_size, seeds=seed, time_limit=time_limit, context_len=model.context_len, device=dev)
@@ -53,7 +55,8 @@ def collect_rollout(model:BabyModel, task:Task,
         logits = model(env.history, env.mask).logits
         if policy == 'random': logits = torch.zeros_like(logits)
         action = categorical(fold(key, Purpose.PROBE, t), logits)
-        v = {k: x.expand(env.batch_shape).clone() for k, x in env.state.items() if x.dim() <= len(env.batch_shape)} # one value per episode (a world's layout is not a variable)
+        # one value per episode (a world's layout is not a variable)
+        v = {k: x.expand(env.batch_shape).clone() for k, x in env.state.items() if x.dim() <= len(env.batch_shape)}
         v['correct_action'], v['action'] = task.correct_action(env.state), action
         v['scored'] = task.scored(env.state).expand(env.batch_shape).long() # 1 where the step counts (a memory task's query)
         rec['history'].append(env.history.clone()); rec['mask'].append(env.mask.clone())
@@ -159,7 +162,8 @@ def probe_table(model:BabyModel, rollout:Rollout,
             kw = dict(train_frac=train_frac, n_components=n_components, where=sel)
             for probe, acc in (('trained', lambda: probe_accuracy(acts[layer], y, seed=seed, **kw)),
                                ('random init', lambda: probe_accuracy(ctrl[layer], y, seed=seed, **kw)),
-                               ('shuffled labels', lambda: np.mean([probe_accuracy(acts[layer], y, shuffle=True, seed=seed + i, **kw) for i in range(n_shuffles)])),
+                               ('shuffled labels',
+                                lambda: np.mean([probe_accuracy(acts[layer], y, shuffle=True, seed=seed + i, **kw) for i in range(n_shuffles)])),
                                ('chance', lambda: majority_accuracy(y, train_frac, sel, seed))):
                 rows.append({'layer': layer, 'variable': v, 'probe': probe, 'accuracy': float(acc()), 'n_components': n_components or 'all',
                              'where': where or 'all steps'})
@@ -189,13 +193,15 @@ def plot_probes(table:pd.DataFrame, variable:str, ax=None):
             ax.plot(g['layer'], g['accuracy'], label=probe if len(widths) == 1 or w is None else f'{probe} ({_width(w)})',
                     **{**_STYLE[probe], **({'ls': ':', 'mfc': 'white'} if len(widths) > 1 and w not in (None, widths[0]) else {})})
         ax.set_ylim(0, 1.02); ax.set_ylabel('held-out accuracy')
-        ax.set_title(f'linear probe: {variable}' + (f', {_width(widths[0])}' if len(widths) == 1 else '')); ax.legend(loc='lower left', bbox_to_anchor=(0, 0.15), fontsize=6)
+        ax.set_title(f'linear probe: {variable}' + (f', {_width(widths[0])}' if len(widths) == 1 else '')); ax.legend(loc='lower left',
+                                                                                                                      bbox_to_anchor=(0, 0.15), fontsize=6)
     return ax
 
 def _width(w): return 'all dims' if w == 'all' else f'top {w} PCs'
 
 def pca_projection(acts:dict, rollout:Rollout, layer:str, variable:str, max_points:int=2000, seed:int=0)->pd.DataFrame:
-    "A layer's standardised activations (as the probes see them) on their first two principal components (fitted on all samples), for up to `max_points` samples."
+    """A layer's standardised activations (as the probes see them) on their first two principal components (fitted on all samples), for up to
+    `max_points` samples."""
     X, y = StandardScaler().fit_transform(acts[layer].numpy()), rollout.variables[variable].reshape(-1).numpy()
     pca = PCA(2, random_state=seed).fit(X)
     idx = np.random.default_rng(seed).permutation(len(X))[:max_points]

@@ -40,7 +40,9 @@ def reinforce_losses(logits:torch.Tensor, # `[T, S, B, n_actions]`
                      policy_mask:torch.Tensor|None=None, # bool `[T, S, B]`: the steps the policy loss averages over (None: all)
                      value_mask:torch.Tensor|None=None, # bool `[T, S, B]`: the steps the value loss averages over (None: all)
                      wm_loss=None, # per-step world-model loss (predicted, next_state) -> `[...]` (`BabyModel.wm_loss`); None: squared error
-                     reward:tuple|None=None, # (predicted, goal reward, bool mask), each `[T, S, B]`: the reward head's squared error on the masked (graded) steps, as 'reward_model'
+                     # (predicted, goal reward, bool mask), each `[T, S, B]`: the reward head's squared error on the masked (graded) steps,
+                     # as 'reward_model'
+                     reward:tuple|None=None,
                     )->dict: # name -> per-seed loss `[S]`
     "Per-seed REINFORCE, entropy, world-model (and value) losses."
     logp = logits.log_softmax(-1)

@@ -137,7 +137,8 @@ def paired_compare(x, y, # one score per seed in each condition: the same seeds,
                    alpha:float=0.05, confidence:float=0.95, n_resamples:int=10_000, seed:int=0)->PairedComparison:
     "Seed-by-seed differences X - Y: their mean with a paired bootstrap interval, the Wilcoxon signed-rank test, a verdict."
     x, y = np.asarray(x, float), np.asarray(y, float)
-    if x.shape != y.shape or x.ndim != 1: raise ValueError(f"paired scores need one value per seed in both conditions, in the same seed order; got {x.shape} and {y.shape}")
+    if x.shape != y.shape or x.ndim != 1:
+        raise ValueError(f"paired scores need one value per seed in both conditions, in the same seed order; got {x.shape} and {y.shape}")
     d = x - y
     if np.ptp(d) == 0: ci = (float(d[0]), float(d[0]))
     else:
@@ -257,7 +258,8 @@ def km_median_ratio(x_times, x_censored, y_times, y_censored, # two arms, one va
     boot = np.array([stat(rng.integers(0, len(idx), len(idx))) for _ in range(n_resamples)])
     ratio, a = stat(idx), (1 - confidence) / 2
     if np.all(np.isfinite(boot)) and np.isfinite(ratio) and np.ptp(boot) > 0:
-        r = sps.bootstrap((idx,), lambda i: np.log(stat(i.astype(int))), n_resamples=n_resamples, confidence_level=confidence, method='BCa', rng=np.random.default_rng(seed))
+        r = sps.bootstrap((idx,), lambda i: np.log(stat(i.astype(int))), n_resamples=n_resamples, confidence_level=confidence, method='BCa',
+                          rng=np.random.default_rng(seed))
         lo, hi = np.exp(r.confidence_interval.low), np.exp(r.confidence_interval.high)
         if np.isfinite(lo) and np.isfinite(hi): return {'ratio': ratio, 'low': float(lo), 'high': float(hi), 'method': 'BCa'}
     lo, hi = np.nanpercentile(np.where(np.isnan(boot), np.inf, boot), [100 * a, 100 * (1 - a)])

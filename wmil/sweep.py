@@ -69,10 +69,13 @@ def check_same(run:Path, theirs:Config, cfg:Config):
     "Refuse `run` (trained with `theirs`) as a run of `cfg` when they differ in a field that matters."
     value = lambda c, k: peak_lr(c) if k == 'lr' else getattr(c, k) # the rate a run uses, whether stated or the default
     diff = [f.name for f in fields(Config) if f.name not in SAME_IGNORES and value(theirs, f.name) != value(cfg, f.name)]
-    if diff: raise ConfigError(f"{run} was trained with a different config ({', '.join(f'{k}: {getattr(theirs, k)!r} there, {getattr(cfg, k)!r} here' for k in diff)}); use another results folder")
+    if diff:
+        raise ConfigError(f"{run} was trained with a different config "
+            f"({', '.join(f'{k}: {getattr(theirs, k)!r} there, {getattr(cfg, k)!r} here' for k in diff)}); use another results folder")
 
 def run_status(run:Path, cfg:Config)->str:
-    "What `run` (meant for `cfg`, whose seeds it holds) needs: 'complete' (every seed's rows up to `total_steps`, and its held-out scores where `heldout_episodes` asks for them), 'resume' (from its checkpoint), 'stale' (something there, nothing to resume) or 'absent'."
+    """What `run` (meant for `cfg`, whose seeds it holds) needs: 'complete' (every seed's rows up to `total_steps`, and its held-out scores
+    where `heldout_episodes` asks for them), 'resume' (from its checkpoint), 'stale' (something there, nothing to resume) or 'absent'."""
     if not run.exists() or not any(run.iterdir()): return 'absent'
     if (run/'config.yaml').exists(): check_same(run, load_config(run/'config.yaml'), cfg)
     rows = read_rows(run/'metrics.jsonl') if (run/'metrics.jsonl').exists() else []
@@ -214,7 +217,8 @@ def start_ray(address:str|None=None, # None: a local Ray on loopback (or the clu
     away = [n['NodeManagerAddress'] for n in ray.nodes() if not is_loopback(n['NodeManagerAddress'])]
     if away:
         ray.shutdown()
-        raise RuntimeError(f"a local Ray started on {', '.join(away)}, not on the loopback address only; it was stopped (Ray {ray.__version__} may ignore RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0)")
+        raise RuntimeError(f"a local Ray started on {', '.join(away)}, not on the loopback address only; it was stopped (Ray "
+            f"{ray.__version__} may ignore RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0)")
     return ray
 
 
@@ -261,7 +265,8 @@ def execute(jobs:list, # from `plan_sweep`
     todo = [j for j in jobs if j.action != 'skip']
     out = [{'condition': j.condition, 'run': j.run_dir, 'seeds': j.seeds, 'action': 'skipped'} for j in jobs if j.action == 'skip']
     with tqdm(total=len(todo), disable=not progress, desc=f'sweep ({executor})', unit='job') as bar:
-        it = _local(todo, root, threads, raise_errors, bar, progress) if executor == 'local' else _on_ray(todo, root, address, num_cpus, num_gpus, max_retries, bar)
+        it = _local(todo, root, threads, raise_errors, bar, progress) if executor == 'local' else _on_ray(todo, root, address, num_cpus, num_gpus, max_retries,
+                                                                                                          bar)
         out += list(it)
     return out
 
@@ -302,7 +307,9 @@ def load_sweep(path)->Sweep:
     if not isinstance(d['conditions'], dict) or not all(isinstance(v or {}, dict) for v in d['conditions'].values()):
         raise ConfigError(f"sweep file {path}: conditions must map names to mappings of config overrides")
     odd = [k for k in d['conditions'] if not isinstance(k, str)]
-    if odd: raise ConfigError(f"sweep file {path}: condition names must be strings, got {', '.join(map(repr, odd))} (YAML reads on, off, yes, no as booleans: quote them)")
+    if odd:
+        raise ConfigError(f"sweep file {path}: condition names must be strings, got {', '.join(map(repr, odd))} (YAML reads on, off, yes, "
+            f"no as booleans: quote them)")
     try: seeds = parse_seeds(d['seeds'])
     except ValueError as e: raise ConfigError(f"sweep file {path}: {e}") from None
     d = {**d, 'seeds': seeds, 'conditions': {k: v or {} for k, v in d['conditions'].items()}, 'root': str(path.parent/d['root'])}
@@ -340,14 +347,18 @@ def summary_table(results:list)->str:
 
 def sweep_main(argv:list|None=None)->int:
     "`wmil-sweep SWEEP.yaml`: plan, run, print the summary; exit status 1 if a job failed, 2 on a bad sweep file."
-    p = argparse.ArgumentParser(prog='wmil-sweep', description='Run a sweep (tasks x conditions x seeds) in this process or on a Ray cluster; only what is missing is trained.')
+    p = argparse.ArgumentParser(prog='wmil-sweep',
+                                description='Run a sweep (tasks x conditions x seeds) in this process or on a Ray cluster; only what is missing is trained.')
     p.add_argument('sweep', help='the sweep file (YAML)')
     p.add_argument('--executor', choices=['local', 'ray'], help="override the file's executor")
     p.add_argument('--address', help="ray: join this cluster (host:port or auto) instead of the file's address")
     p.add_argument('--plan', action='store_true', help='only print the jobs the sweep would run')
     p.add_argument('--quiet', action='store_true', help='no progress bar')
-    p.add_argument('--only', action='append', metavar='PATTERN', help="only the conditions matching this shell-style pattern, e.g. 'key_door_L0/*' (repeatable)")
-    p.add_argument('--order', choices=['conditions', 'seeds'], default='conditions', help='conditions: one condition after another (default); seeds: every condition\'s first seeds, then the next, so that a sweep stopped early holds paired seeds')
+    p.add_argument('--only', action='append', metavar='PATTERN',
+                   help="only the conditions matching this shell-style pattern, e.g. 'key_door_L0/*' (repeatable)")
+    p.add_argument('--order', choices=['conditions', 'seeds'], default='conditions',
+        help='conditions: one condition after another (default); seeds: every condition\'s first seeds, then the next, so that a sweep '
+        'stopped early holds paired seeds')
     a = p.parse_args(argv)
     try:
         sw = load_sweep(a.sweep)

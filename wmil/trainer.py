@@ -59,9 +59,11 @@ def _init_babies(self:Trainer):
     self.params = self.flat.params # name -> leaf view `[S, ...]`
     self.opt = flat_adam([self.flat.data], peak_lr(self.cfg))
     self.opt_wm = flat_adam([self.flat.data], peak_lr(self.cfg)) if self.cfg.world_model_grad.startswith('separate') else None # the world model's own Adam
-    detach, self.rewarded = self.cfg.world_model_grad == 'detached', hasattr(self.model, 'reward_model') # the world model learns on a stopped hidden state; the baby predicts the parent's rewards
+    # the world model learns on a stopped hidden state; the baby predicts the parent's rewards
+    detach, self.rewarded = self.cfg.world_model_grad == 'detached', hasattr(self.model, 'reward_model')
     self._fns = {'act': seed_calls(BabyAct(self.model, detach)), 'eval': seed_calls(BabyEval(self.model, detach)), 'expand': seed_calls(BabyExpand(self.model))}
-    self._plan = lambda h, m: lookahead(lambda *a: self._call('expand', *a), h, m, self.cfg.plan_depth, self.cfg.gamma, getattr(self.task, 'project', None)) # each action's imagined return
+    # each action's imagined return
+    self._plan = lambda h, m: lookahead(lambda *a: self._call('expand', *a), h, m, self.cfg.plan_depth, self.cfg.gamma, getattr(self.task, 'project', None))
 
 @patch
 def _init_state(self:Trainer):
@@ -91,12 +93,16 @@ def _collect(self:Trainer, grad:bool)->dict:
         bonus = cfg.plan_weight * self._plan(env.history, env.mask) if cfg.plan_weight else None # acting by the planner too: logits + bonus
         roll['history'].append(env.history); roll['mask'].append(env.mask)
         with torch.set_grad_enabled(grad):
-            a = self._call('act', env.history, env.mask, noise if bonus is None else noise + bonus) # an `Acted`; the world model learns from its raw output, `wm_out`
+            # an `Acted`; the world model learns from its raw output, `wm_out`
+            a = self._call('act', env.history, env.mask, noise if bonus is None else noise + bonus)
         grade = self.budget.select(a.hidden.detach(), a.action, self.step * cfg.rollout_len + j) if self.budget else None
         st = env.step(a.action, predicted=a.predicted, grade=grade, validate=False)
-        for k, v in dict(logits=a.logits if bonus is None else a.logits + bonus, values=a.value, actions=a.action, predicted=a.wm_out, next_state=st.next_state, goal=st.reward.goal,
-                         pred=st.reward.pred, success=st.success, scored=st.scored, truncated=st.truncated, episode_success=st.episode_success, correct=st.correct_action, graded=st.graded,
-                         **({'hidden': a.hidden} if self.budget else {}), **({'reward_pred': a.reward} if self.rewarded else {}), **({'bonus': bonus} if bonus is not None else {})).items(): roll[k].append(v)
+        for k, v in dict(logits=a.logits if bonus is None else a.logits + bonus, values=a.value, actions=a.action, predicted=a.wm_out,
+                         next_state=st.next_state, goal=st.reward.goal,
+                         pred=st.reward.pred, success=st.success, scored=st.scored, truncated=st.truncated, episode_success=st.episode_success,
+                         correct=st.correct_action, graded=st.graded,
+                         **({'hidden': a.hidden} if self.budget else {}), **({'reward_pred': a.reward} if self.rewarded else {}),
+                         **({'bonus': bonus} if bonus is not None else {})).items(): roll[k].append(v)
     return {k: torch.stack(v) for k, v in roll.items()}
 
 # %% ../nbs/06_trainer.ipynb #1bcdee3f
@@ -112,9 +118,11 @@ def _rewards(self:Trainer, r:dict)->torch.Tensor:
 
 @patch
 def _learn_step(self:Trainer, loss:torch.Tensor, wm:torch.Tensor|None=None)->torch.Tensor:
-    "One update from per-seed losses `[S]` (and with `world_model_grad='separate'` the world model's, `wm`, clipped and stepped by its own Adam); each seed's gradient norm of `loss` before clipping."
+    """One update from per-seed losses `[S]` (and with `world_model_grad='separate'` the world model's, `wm`, clipped and stepped by its own
+    Adam); each seed's gradient norm of `loss` before clipping."""
     cfg, g_wm = self.cfg, None
-    for o in filter(None, (self.opt, self.opt_wm)): o.param_groups[0]['lr'] = peak_lr(cfg) * lr_factor(cfg.lr_schedule, self.step, cfg.total_steps, cfg.lr_final) * lr_share(cfg)
+    for o in filter(None, (self.opt, self.opt_wm)):
+        o.param_groups[0]['lr'] = peak_lr(cfg) * lr_factor(cfg.lr_schedule, self.step, cfg.total_steps, cfg.lr_final) * lr_share(cfg)
     if wm is not None: self.flat.zero_grad(); wm.sum().backward(retain_graph=True); g_wm = self.flat.grad.clone() # both at the same parameters
     self.flat.zero_grad(); loss.sum().backward() # seeds share no parameters, so each seed's gradient is that of its own loss
     grad_norm = self.flat.clip_grad_norm_(cfg.max_grad_norm); self.opt.step()
@@ -129,9 +137,11 @@ def _reinforce(self:Trainer, r:dict, rewards:torch.Tensor)->dict:
     adv = returns - (r['values'].detach() if cfg.baseline == 'value' else self.baseline[None, :, None])
     mask, learn = (r['scored'] if cfg.policy_steps == 'scored' else None), r.get('learn_mask') # `learn_mask`: graded steps (`wmil.budget`)
     if learn is not None: mask = learn if mask is None else mask & learn
-    L = reinforce_losses(r['logits'], r['actions'], adv, r['predicted'], r['next_state'], r['values'], returns, policy_mask=mask, value_mask=learn, wm_loss=self.model.wm_loss,
+    L = reinforce_losses(r['logits'], r['actions'], adv, r['predicted'], r['next_state'], r['values'], returns, policy_mask=mask, value_mask=learn,
+                         wm_loss=self.model.wm_loss,
                          reward=(r['reward_pred'], r['goal'], r['graded']) if self.rewarded else None)
-    wm, sep = cfg.world_model_coef * L['world_model'] + cfg.reward_model_coef * L.get('reward_model', 0), self.opt_wm is not None # the reward head is part of the world model
+    # the reward head is part of the world model
+    wm, sep = cfg.world_model_coef * L['world_model'] + cfg.reward_model_coef * L.get('reward_model', 0), self.opt_wm is not None
     loss = L['policy'] - cfg.entropy_coef * L['entropy'] + (0 if sep else wm)
     if cfg.baseline == 'value': loss = loss + cfg.value_coef * L['value']
     if cfg.imagine_horizon: loss = loss + cfg.imagine_weight * self.budget.imagined_loss(lambda *a: self._call('act', *a), r, self.step) # `wmil.budget`
@@ -150,7 +160,9 @@ def _ppo_data(self:Trainer, r:dict, rewards:torch.Tensor)->dict:
         adv, returns = gae(rewards, r['values'], r['truncated'], last_value, cfg.gamma, cfg.gae_lambda)
         old_logp = r['logits'].log_softmax(-1).gather(-1, r['actions'][..., None]).squeeze(-1)
     return adv, {k: per_seed_samples(v) for k, v in [('history', r['history']), ('mask', r['mask']), ('actions', r['actions']), ('old_logp', old_logp),
-                                    ('adv', adv), ('returns', returns), ('next_state', r['next_state']), *([('goal', r['goal']), ('graded', r['graded'])] if self.rewarded else []), *([('bonus', r['bonus'])] if 'bonus' in r else []), *([('learn_mask', r['learn_mask'])] if 'learn_mask' in r else [])]}
+                                    ('adv', adv), ('returns', returns), ('next_state', r['next_state']),
+                                    *([('goal', r['goal']), ('graded', r['graded'])] if self.rewarded else []),
+                                    *([('bonus', r['bonus'])] if 'bonus' in r else []), *([('learn_mask', r['learn_mask'])] if 'learn_mask' in r else [])]}
 
 @patch
 def _ppo(self:Trainer, r:dict, rewards:torch.Tensor)->dict:
@@ -161,10 +173,13 @@ def _ppo(self:Trainer, r:dict, rewards:torch.Tensor)->dict:
         perm = uniform(fold(self.keys, Purpose.MINIBATCH, self.step, epoch), (N,)).argsort(-1) # each seed shuffles on its own
         for mb in minibatches(data, perm, cfg.ppo_minibatches):
             e = self._call('eval', mb['history'], mb['mask'], mb['actions']) # an `Evaluated`
-            L = ppo_losses(e.logits + mb['bonus'] if 'bonus' in mb else e.logits, mb['actions'], mb['old_logp'], mb['adv'], e.value, mb['returns'], e.wm_out, mb['next_state'], cfg.clip_coef, self.model.wm_loss,
-                           (e.reward, mb['goal'], mb['graded']) if self.rewarded else None, mb.get('learn_mask')) # `learn_mask`: graded steps only (`wmil.budget`)
+            L = ppo_losses(e.logits + mb['bonus'] if 'bonus' in mb else e.logits, mb['actions'], mb['old_logp'], mb['adv'], e.value, mb['returns'], e.wm_out,
+                           mb['next_state'], cfg.clip_coef, self.model.wm_loss,
+                           # `learn_mask`: graded steps only (`wmil.budget`)
+                           (e.reward, mb['goal'], mb['graded']) if self.rewarded else None, mb.get('learn_mask'))
             wm, sep = cfg.world_model_coef * L['world_model'] + cfg.reward_model_coef * L.get('reward_model', 0), self.opt_wm is not None
-            L['grad_norm'] = self._learn_step(L['policy'] - cfg.entropy_coef * L['entropy'] + cfg.value_coef * L['value'] + (0 if sep else wm), wm if sep else None)
+            L['grad_norm'] = self._learn_step(L['policy'] - cfg.entropy_coef * L['entropy'] + cfg.value_coef * L['value'] + (0 if sep else wm),
+                                              wm if sep else None)
             logs.append(L)
     return {**{k: torch.stack([l[k] for l in logs]).mean(0) for k in logs[-1]}, 'adv': adv}
 
@@ -199,7 +214,8 @@ def _rows(self:Trainer, rate:float)->list:
     cfg, vals = self.cfg, self._window_values()
     env_steps = self.step * cfg.batch_size * cfg.rollout_len
     perf = {'perf/steps_per_second': rate, 'perf/env_steps_per_second': rate * env_steps / max(self.step, 1) * self.n_seeds, 'time/elapsed_s': self.elapsed}
-    vals.update({'diag/adam_v': adam_scale(self.opt, self.flat.data) or [None] * self.n_seeds, 'diag/wm_grad_share': self.grad_share or [None] * self.n_seeds, # row-time diagnostics (`wmil.optim`)
+    # row-time diagnostics (`wmil.optim`)
+    vals.update({'diag/adam_v': adam_scale(self.opt, self.flat.data) or [None] * self.n_seeds, 'diag/wm_grad_share': self.grad_share or [None] * self.n_seeds,
                  **(self.eval_scores() if cfg.eval_episodes else {})})
     return [{'step': self.step, 'seed': seed, 'charts/env_steps': env_steps, **{k: v[i] for k, v in vals.items()},
              **task_columns(self.task.params(), i), **(self.curriculum.columns(i) if self.curriculum else {}), **self.env.parent.columns(i),
@@ -211,11 +227,18 @@ def _window_values(self:Trainer)->dict: return summarise(self.ring.sums(self.ste
 
 @patch
 def eval_scores(self:Trainer, episodes:int|None=None, stream:int=1)->dict:
-    "Each seed's greedy scores in `episodes` episodes of evaluation stream `stream` (default `cfg.eval_episodes` of stream 1, the rows'; the same ones at every call), judged by the task's rule with no parent call: `eval/success_rate`, and in a world `eval/return_fraction` (return over the optimal return) `eval/wm_accuracy_K` for K = 1, 3, 5 (the world model's K-th imagined observation exactly right, `model_accuracy`) and `eval/wm_known_accuracy_1` (right on all that the last real observation determines); with a reward head `eval/reward_accuracy` (`greedy_scores`); with a planner the same scores of acting by it, on the same episodes, as `eval/plan_*` (`wmil.planner`)."
+    """Each seed's greedy scores in `episodes` episodes of evaluation stream `stream` (default `cfg.eval_episodes` of stream 1, the rows'; the
+    same ones at every call), judged by the task's rule with no parent call: `eval/success_rate`, and in a world `eval/return_fraction`
+    (return over the optimal return) `eval/wm_accuracy_K` for K = 1, 3, 5 (the world model's K-th imagined observation exactly right,
+    `model_accuracy`) and `eval/wm_known_accuracy_1` (right on all that the last real observation determines); with a reward head
+    `eval/reward_accuracy` (`greedy_scores`); with a planner the same scores of acting by it, on the same episodes, as `eval/plan_*`
+    (`wmil.planner`)."""
     c, task, zero = self.cfg, self.env.task, torch.zeros(self.n_seeds, self.cfg.batch_size, self.env.task.n_actions, device=self.device)
     env = lambda: SymbolicEnv(task, DeterministicParent(task), c.batch_size, c.seeds, c.time_limit, c.context_len, self.device, stream=stream)
-    plan = self._plan if c.plan_weight is None else lambda h, m: self._call('act', h, m, zero).logits + c.plan_weight * self._plan(h, m) # how the baby acts by its planner
-    return {**{f'eval/{k}': v.tolist() for k, v in greedy_scores(lambda h, m: self._call('act', h, m, zero), env(), episodes or c.eval_episodes, self.rewarded).items()},
+    # how the baby acts by its planner
+    plan = self._plan if c.plan_weight is None else lambda h, m: self._call('act', h, m, zero).logits + c.plan_weight * self._plan(h, m)
+    return {**{f'eval/{k}': v.tolist() for k,
+               v in greedy_scores(lambda h, m: self._call('act', h, m, zero), env(), episodes or c.eval_episodes, self.rewarded).items()},
             **({f'eval/plan_{k}': v.tolist() for k, v in greedy_scores(plan, env(), episodes or c.eval_episodes).items()} if c.planner != 'none' else {})}
 
 @patch

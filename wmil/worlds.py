@@ -117,7 +117,8 @@ def _correct_action(self:GridNav, s):
     nbr, _ = self.tables(s['pos'].device)
     return s['dist'].gather(-1, nbr[s['pos']]).argmin(-1)
 GridNav.correct_action = _correct_action
-GridNav.optimal_return = lambda self, s, time_limit: (s['best'] <= time_limit).double() # each episode's optimal return from its start: 1 where the plan fits in time
+# each episode's optimal return from its start: 1 where the plan fits in time
+GridNav.optimal_return = lambda self, s, time_limit: (s['best'] <= time_limit).double()
 
 def _observe(self:GridNav, s):
     N, (_, seen) = self.n_cells, self.tables(s['pos'].device)
@@ -139,7 +140,9 @@ def _project(self:GridNav, x):
 GridNav.project = _project
 
 def _known(self:GridNav, s0, s):
-    "Which entries of the observation of `s`, one move after `s0`, the observation of `s0` determines (bool `[..., state_dim]`): both flags of every cell `s0` saw (or off the grid: always a wall), the goal's field, and the agent's cell (where `s0` saw the cells it could move to)."
+    """Which entries of the observation of `s`, one move after `s0`, the observation of `s0` determines (bool `[..., state_dim]`): both flags
+    of every cell `s0` saw (or off the grid: always a wall), the goal's field, and the agent's cell (where `s0` saw the cells it could move
+    to)."""
     N, (_, seen) = self.n_cells, self.tables(s['pos'].device)
     now, then = seen[s['pos']], seen[s0['pos']] # [*, V]
     cell = (now[..., :, None] == then[..., None, :]).any(-1) | (now == N)
@@ -273,7 +276,8 @@ Switches.success = lambda self, s, action, nxt: (nxt['lights'] == s['target']) &
 Switches.goal_reward = GridNav.goal_reward # optimal presses / presses taken, on arrival
 Switches.optimal_return = GridNav.optimal_return
 def _sw_observe(self:Switches, s):
-    "The lights, the target, and which switch was pressed last (none at the start): what was done, so that what it did can be learnt; with `wiring='shown'`, also each switch's lights."
+    """The lights, the target, and which switch was pressed last (none at the start): what was done, so that what it did can be learnt; with
+    `wiring='shown'`, also each switch's lights."""
     x = [_bits(s['lights'], self.k).float(), _bits(s['target'], self.k).float(), _one_hot(s['last'], self.n_actions + 1)[..., :-1]]
     if self.wiring == 'shown': x.append(_bits(s['col'], self.k).flatten(-2).float())
     return torch.cat(x, -1)
@@ -314,7 +318,8 @@ class KeyDoor(GridNav):
         door = _nth((d0 >= 2) & (d0 < UNREACHABLE), _pick(u[..., 3], ((d0 >= 2) & (d0 < UNREACHABLE)).sum(-1)))
         near = (d0 >= 1) & (d0 <= d0.gather(-1, door[..., None])) & (torch.arange(N, device=u.device) != door[..., None])
         key = _nth(near, _pick(u[..., 4], near.sum(-1)))
-        to_key, to_door = grid_distances(torch.stack([free.scatter(-1, door[..., None], False), free]), torch.stack([key, door])) # to the key with the door shut; to the door (one search)
+        # to the key with the door shut; to the door (one search)
+        to_key, to_door = grid_distances(torch.stack([free.scatter(-1, door[..., None], False), free]), torch.stack([key, door]))
         z = torch.zeros_like(start)
         return {'walls': _off_grid((~free).long(), 1), 'pos': start, 'key': key, 'door': door, 'holding': z,
                 'to_key': _off_grid(to_key, UNREACHABLE), 'to_door': _off_grid(to_door, UNREACHABLE),

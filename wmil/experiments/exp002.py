@@ -84,16 +84,19 @@ def _exp002(results, out, source):
                                                      for a, w in (('on', 'with the world model'), ('off', 'without')))},
                 'exp002_claims', out/'tables', source=source)
     t['task'] = t['task'].map(lambda x: EXP002_TASKS.get(x, x))
-    save_table(t.drop(columns=['comparison', 'paired', 'n']).rename(columns={'task': 'Task', 'score': 'Score', 'verdict': 'unpaired verdict'}).set_index('Task'),
+    save_table(t.drop(columns=['comparison', 'paired', 'n']).rename(columns={'task': 'Task', 'score': 'Score',
+                                                                             'verdict': 'unpaired verdict'}).set_index('Task'),
                'exp002', out/'tables', source=source)
 
-PAPER = [Builder('exp002', runs_under('exp002'), _exp002, ['figures/exp002_curves.pdf', 'figures/exp002_curves.png', 'tables/exp002.tex', 'tables/exp002_claims.tex'],
+PAPER = [Builder('exp002', runs_under('exp002'), _exp002,
+                 ['figures/exp002_curves.pdf', 'figures/exp002_curves.png', 'tables/exp002.tex', 'tables/exp002_claims.tex'],
                  'run nbs/analysis/exp002_world_model.ipynb in full')]
 
 
 # %% ../../nbs/19_exp002.ipynb #9252357e
 EXP002C_TASKS = {'pattern_echo': ({}, 2000), 'sequence_next': ({}, 2000), 'hidden_phase': ({}, 2000), 'delayed_recall': ({'delay': 4}, 3000)}
-EXP002C_ARMS = {'wm_on': {}, 'wm_off': {'world_model_coef': 0.0}, 'wm_detached': {'world_model_grad': 'detached'}, 'wm_separate': {'world_model_grad': 'separate'}}
+EXP002C_ARMS = {'wm_on': {}, 'wm_off': {'world_model_coef': 0.0}, 'wm_detached': {'world_model_grad': 'detached'},
+                'wm_separate': {'world_model_grad': 'separate'}}
 
 def exp002c_base(task:str)->Config:
     "The shared config of the rerun's runs on `task` (`tiled_config`)."
@@ -140,7 +143,9 @@ def _verdicts(t:pd.DataFrame)->str:
             + (f"; negligible: the interval lies within $\\pm {EXP002C_MARGIN}$)" if 'negligible' in r.verdict else ')') for r in hit.itertuples()]
     rest = [EXP002_TASKS[x] for x in t[t.verdict == 'no detectable difference'].task]
     p = t.paired.map(lambda c: c.p_adjusted).min()
-    if not said: return f"no detectable difference on any of the {len(t)} tasks (" + ('every Holm-adjusted $p = 1$)' if p >= 0.995 else f"Holm-adjusted $p \\geq {p:.2f}$)")
+    if not said:
+        return f"no detectable difference on any of the {len(t)} tasks (" + ('every Holm-adjusted $p = 1$)' if p >= 0.995
+            else f"Holm-adjusted $p \\geq {p:.2f}$)")
     return '; '.join(said) + (f"; no detectable difference on {', '.join(rest)}" if rest else '')
 
 # %% ../../nbs/19_exp002.ipynb #6cea8c20

@@ -62,7 +62,8 @@ def detectable(d, family:int, alpha:float=0.05, power:float=0.8)->float:
 
 def exp002w_tests(s:pd.DataFrame, score:str='mean success over training', alpha:float=0.05, margin:float=SESOI,
                   n_resamples:int=10_000)->pd.DataFrame:
-    "The plan's families on `score`: per contrast the mean paired difference with its BCa interval (Bonferroni-simultaneous within its family), the sign-flip p and TOST p (each Holm-adjusted within its family), and the call."
+    """The plan's families on `score`: per contrast the mean paired difference with its BCa interval (Bonferroni-simultaneous within its
+    family), the sign-flip p and TOST p (each Holm-adjusted within its family), and the call."""
     rows, size = [], {}
     for q, fam in exp002w_families().items():
         size[q] = len(fam) # the planned family: a contrast not yet run counts with p = 1, so a partial result is never overstated
@@ -71,7 +72,8 @@ def exp002w_tests(s:pd.DataFrame, score:str='mean success over training', alpha:
             d = (w[x] - w[y]).to_numpy()
             lo, hi = bca_mean_ci(d, confidence=1 - alpha / size[q], n_resamples=n_resamples)
             rows.append({'question': q, 'task': task, 'comparison': f'{EXP002W_ARMS[x]} - {EXP002W_ARMS[y]}', 'n': len(d), 'mean': d.mean(),
-                         'low': lo, 'high': hi, 'p': sign_flip_test(d), 'tost_p': tost_paired(d, margin, alpha)['p'], 'detectable': detectable(d, size[q], alpha)})
+                         'low': lo, 'high': hi, 'p': sign_flip_test(d), 'tost_p': tost_paired(d, margin, alpha)['p'],
+                         'detectable': detectable(d, size[q], alpha)})
     t = pd.DataFrame(rows)
     for q, g in t.groupby('question'):
         pad = [1.0] * (size[q] - len(g))
@@ -159,7 +161,8 @@ def exp002w_claims(t:pd.DataFrame, s:pd.DataFrame)->dict:
             'expTwoWTwoDetached': _each(q['Q2'][q['Q2'].comparison == 'detached - off']) if 'Q2' in q else 'not run',
             'expTwoWTwoMatched': _each(q['Q2'][q['Q2'].comparison == 'matched - off']) if 'Q2' in q else 'not run',
             'expTwoWThree': _weights(q['Q3']) if 'Q3' in q else 'not run',
-            'expTwoWFour': 'not run' if four is None else f"{_interval(four['mean'], four.low, four.high)} (sign-flip $p = {four.p_holm:.3g}$, TOST $p = {four.tost_holm:.3g}$), {_call(four.verdict)}",
+            'expTwoWFour': 'not run' if four is None
+            else f"{_interval(four['mean'], four.low, four.high)} (sign-flip $p = {four.p_holm:.3g}$, TOST $p = {four.tost_holm:.3g}$), {_call(four.verdict)}",
             'expTwoWFourHeld': ('held, by a difference within the smallest one of interest' if 'negligible' in four.verdict else 'held') if held else 'failed',
             'expTwoWDetectable': ', '.join(f"{k} {g.detectable.median():.4f}" for k, g in q.items()),
             'expTwoWShare': ', '.join(f"{EXP002W_ARMS[a]} {share[a]:.2f}" for a in ('w0.03', 'w0.1', 'w0.3', 'wm_on') if a in share)}
@@ -175,4 +178,5 @@ def _exp002w(results, out, source):
     save_table(exp002w_tests_table(t), 'exp002w_tests', out/'tables', source=source)
     save_claims(exp002w_claims(t, s), 'exp002w_claims', out/'tables', source=source)
 
-PAPER = [Builder('exp002w', runs_under('exp002w'), _exp002w, EXP002W_OUTPUTS, 'run wmil-sweep nbs/experiments/exp002w_sweep.yaml (it trains only what is missing)')]
+PAPER = [Builder('exp002w', runs_under('exp002w'), _exp002w, EXP002W_OUTPUTS,
+                 'run wmil-sweep nbs/experiments/exp002w_sweep.yaml (it trains only what is missing)')]

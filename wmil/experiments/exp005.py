@@ -41,7 +41,8 @@ def exp005_conditions(task:str, arms=tuple(EXP005_ARMS), budgets:list|None=None,
 
 # %% ../../nbs/21_exp005.ipynb #7f610da8
 def exp005_rows(results:Path)->pd.DataFrame:
-    "Every metrics row of Experiment 005's complete runs: run, task, parent, arm, budget (NaN: full), seed, step, grading and consequence calls, greedy success."
+    """Every metrics row of Experiment 005's complete runs: run, task, parent, arm, budget (NaN: full), seed, step, grading and consequence
+    calls, greedy success."""
     df = load_runs(results/'exp005', metrics=['eval/success_rate', 'parent/grading_calls', 'parent/consequence_calls'])
     done = load_configs(results/'exp005').set_index('run').total_steps
     df = df[df.run.map(done) == df.run.map(df.groupby('run').step.max())] # complete runs only (a run still training is left out)
@@ -154,7 +155,8 @@ def exp005_consequence(rows:pd.DataFrame, per:pd.DataFrame, budget:int|None=None
         first = {}
         for arm in ('A2', 'A3'):
             h = g[g.arm == arm].sort_values('steps')
-            first[arm] = h.groupby('seed').apply(lambda x: (x.steps[x.success >= t].min() if (x.success >= t).any() else x.steps.max(), not (x.success >= t).any()))
+            first[arm] = h.groupby('seed').apply(lambda x: (x.steps[x.success >= t].min() if (x.success >= t).any() else x.steps.max(),
+                                                            not (x.success >= t).any()))
         seeds = sorted(set(first['A2'].index) & set(first['A3'].index))
         if len(seeds) < 2: continue
         a2, a3 = np.array([first['A2'][s][0] for s in seeds]), np.array([first['A3'][s][0] for s in seeds])
@@ -210,7 +212,8 @@ def exp005_goal(per:pd.DataFrame, cons:pd.DataFrame, n_resamples:int=10_000)->pd
 
 # %% ../../nbs/21_exp005.ipynb #21e7fb67
 def exp005_figure(s:pd.DataFrame, rows:pd.DataFrame, budget:int|None=None):
-    "Top: greedy success against grading calls per arm (rule parent), with full supervision and the target. Bottom: against consequence calls at `budget` (default: each task's largest)."
+    """Top: greedy success against grading calls per arm (rule parent), with full supervision and the target. Bottom: against consequence calls
+    at `budget` (default: each task's largest)."""
     import seaborn as sns
     tasks = [t for t in EXP005 if t in set(s.task)] + [t for t in dict.fromkeys(s.task) if t not in EXP005]
     fig, axes = paper_figure('full', height=4.2, ncols=len(tasks), nrows=2, squeeze=False)
@@ -251,7 +254,8 @@ def _exp005(results, out, source):
     save_table(name(exp005_full_calls(rows, per)).rename(columns={'task': 'Task'}).set_index('Task'), 'exp005_full', out/'tables', source=source)
 
 PAPER = [Builder('exp005', runs_under('exp005'), _exp005,
-                 ['figures/exp005_budget.pdf', 'figures/exp005_budget.png', 'tables/exp005.tex', 'tables/exp005_success.tex', 'tables/exp005_tests.tex', 'tables/exp005_headline.tex', 'tables/exp005_goal.tex',
+                 ['figures/exp005_budget.pdf', 'figures/exp005_budget.png', 'tables/exp005.tex', 'tables/exp005_success.tex', 'tables/exp005_tests.tex',
+                  'tables/exp005_headline.tex', 'tables/exp005_goal.tex',
                   'tables/exp005_full.tex'],
                  'run nbs/experiments/exp005_parent_budget.ipynb in full')]
 

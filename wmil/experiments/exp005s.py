@@ -37,7 +37,8 @@ def exp005s_scores(root=None)->pd.DataFrame:
         if not all(rs and rs[-1]['step'] >= cfg.total_steps for rs in per.values()): continue # still training
         out += [{'setting': run.parent.parent.name, 'arm': run.parent.name, 'seed': s, 'final_success': rs[-1]['eval/success_rate'],
                  'auc_success': float(np.mean([r['eval/success_rate'] for r in rs])), 'wm_loss': rs[-1]['losses/world_model']} for s, rs in per.items()]
-    return pd.DataFrame(out, columns=['setting', 'arm', 'seed', 'final_success', 'auc_success', 'wm_loss']).sort_values(['setting', 'arm', 'seed'], ignore_index=True)
+    return pd.DataFrame(out, columns=['setting', 'arm', 'seed', 'final_success', 'auc_success', 'wm_loss']).sort_values(['setting', 'arm', 'seed'],
+                                                                                                                        ignore_index=True)
 
 # %% ../../nbs/17_exp005s.ipynb #0c4f6124
 def _verdict(r, alpha):
@@ -48,7 +49,8 @@ def _verdict(r, alpha):
     return f"equivalent within {SESOI} (TOST)" if r['tost_p'] < alpha else 'no detectable difference (not shown equivalent)'
 
 def exp005s_tests(scores:pd.DataFrame, plan:dict, score:str='final_success', alpha:float=0.05, n_resamples:int=10_000)->pd.DataFrame:
-    "The plan's family on `score`: per budget and contrast, the seeds, the arms' means, the mean difference with its simultaneous BCa interval, the sign-flip p (raw and Holm over the family), TOST and the verdict."
+    """The plan's family on `score`: per budget and contrast, the seeds, the arms' means, the mean difference with its simultaneous BCa
+    interval, the sign-flip p (raw and Holm over the family), TOST and the verdict."""
     m, rows = len(plan['settings']) * len(EXP005S_CONTRASTS), []
     for st in [s['name'] for s in plan['settings']]:
         for x, y in EXP005S_CONTRASTS:
@@ -71,31 +73,38 @@ def exp005s_hypothesis(tests:pd.DataFrame, budget:str='b8192')->str:
     t = tests[tests.setting == budget].set_index('contrast') if len(tests) else tests
     if not {'A3-S', 'A3-U'} <= set(t.index) or not t.loc[['A3-S', 'A3-U'], 'complete'].all(): return 'interim: not every seed of A3, S and U is in'
     if all(t.loc[c, 'verdict'] == f"A3 above {c[3:]}" for c in ('A3-S', 'A3-U')): return 'supports: the gain is the world model\'s'
-    if t.loc['A3-S', 'verdict'] == f"equivalent within {SESOI} (TOST)" or t.loc['A3-S', 'diff'] < 0: return 'against: A3 is not above the sample-matched control'
+    if t.loc['A3-S', 'verdict'] == f"equivalent within {SESOI} (TOST)" or t.loc['A3-S', 'diff'] < 0:
+        return 'against: A3 is not above the sample-matched control'
     return 'inconclusive: A3 not shown above S, nor shown equivalent to it'
 
 # %% ../../nbs/17_exp005s.ipynb #e5b00002
 EXP005S_OUTPUTS = ['tables/exp005s_tests.tex', 'tables/exp005s_claims.tex']
-_SENTENCE = {'supports': 'imagination beats both controls: its gain is the world model\'s', 'against': 'imagination does not beat its sample-matched control: the paper has no positive imagination result on these tasks',
+_SENTENCE = {'supports': 'imagination beats both controls: its gain is the world model\'s',
+             'against': 'imagination does not beat its sample-matched control: the paper has no positive imagination result on these tasks',
              'inconclusive': 'imagination is neither shown above its sample-matched control nor shown to match it', 'interim': 'not every seed is in yet'}
 
 def exp005s_table(tests:pd.DataFrame)->pd.DataFrame:
     "The test table as the draft shows it."
     fmt = lambda v: f'{v:+.3f}'
     return pd.DataFrame({'Budget': tests.setting.str[1:].astype(int).map('{:,}'.format), 'Contrast': tests.contrast, 'n': tests.n,
-                         'X': tests.mean_x, 'Y': tests.mean_y, 'X - Y [simult. 95% BCa]': [f'{fmt(r["diff"])} [{fmt(r.low)}, {fmt(r.high)}]' for _, r in tests.iterrows()],
+                         'X': tests.mean_x, 'Y': tests.mean_y,
+                         'X - Y [simult. 95% BCa]': [f'{fmt(r["diff"])} [{fmt(r.low)}, {fmt(r.high)}]' for _, r in tests.iterrows()],
                          'p (Holm)': tests.p_holm, 'TOST p': tests.tost_p, 'Verdict': tests.verdict}).set_index('Budget')
 
 def exp005s_claims(tests:pd.DataFrame)->dict:
-    "The sentences the draft quotes, as macros: the hypothesis's reading, and every contrast at each budget (`ExpFiveSAThreeSLow`: A3-S at 8,192; `High`: at 32,768)."
+    """The sentences the draft quotes, as macros: the hypothesis's reading, and every contrast at each budget (`ExpFiveSAThreeSLow`: A3-S at
+    8,192; `High`: at 32,768)."""
     t, out = tests.set_index(['setting', 'contrast']), {'ExpFiveSReading': _SENTENCE[exp005s_hypothesis(tests).split(':')[0]]}
     names = {'A3-S': 'AThreeS', 'A3-U': 'AThreeU', 'A3-A2': 'AThreeATwo', 'S-A2': 'SATwo'}
     for (st, c), r in t.iterrows():
-        out[f"ExpFiveS{names[c]}{ {'b8192': 'Low', 'b32768': 'High'}[st] }"] = (f"{r.mean_x:.3f} against {r.mean_y:.3f}, difference ${r['diff']:+.3f}$ [${r.low:+.3f}$, ${r.high:+.3f}$] "
+        out[f"ExpFiveS{names[c]}{ {'b8192': 'Low', 'b32768': 'High'}[st] }"] = (f"{r.mean_x:.3f} against {r.mean_y:.3f}, difference "
+            f"${r['diff']:+.3f}$ [${r.low:+.3f}$, ${r.high:+.3f}$] "
                                        f"(simultaneous BCa, paired sign-flip test, Holm over 8, $n={r.n}$, $p={r.p_holm:.3g}$): {r.verdict}")
     u = [(st, t.loc[(st, 'A3-U'), 'verdict']) for st in t.index.get_level_values(0).unique() if (st, 'A3-U') in t.index and t.loc[(st, 'A3-U'), 'complete']]
     above = [f"{int(st[1:]):,}".replace(',', '{,}') for st, v in u if v == 'A3 above U']
-    if u: out['ExpFiveSUntrained'] = (f"imagining through a trained world model beats imagining through one that never learned at {' and '.join(above)} calls" if above else
+    if u:
+        out['ExpFiveSUntrained'] = (f"imagining through a trained world model beats imagining through one that never learned "
+                                    f"at {' and '.join(above)} calls" if above else
                                       "imagining through a world model that never learned is not detectably worse than through a trained one at either budget")
     return out
 

@@ -21,7 +21,8 @@ from ..paper import Builder, runs_under, tiled_config, tasks_in, paired_interval
 # %% ../../nbs/22_exp006.ipynb #c54780e5
 EXP006_TASKS = { # name -> (task, its parameters, updates)
     'pattern_echo': ('pattern_echo', {}, 2000), 'sequence_next': ('sequence_next', {}, 2000), 'conditional': ('conditional', {}, 2000),
-    'hidden_phase': ('hidden_phase', {}, 2000), 'delayed_recall_4': ('delayed_recall', {'delay': 4}, 3000), 'delayed_recall_8': ('delayed_recall', {'delay': 8}, 3000)}
+    'hidden_phase': ('hidden_phase', {}, 2000), 'delayed_recall_4': ('delayed_recall', {'delay': 4}, 3000),
+    'delayed_recall_8': ('delayed_recall', {'delay': 8}, 3000)}
 EXP006_NAMES = {'pattern_echo': 'PatternEcho', 'sequence_next': 'SequenceNext', 'conditional': 'Conditional', 'hidden_phase': 'HiddenPhase',
                 'delayed_recall_4': 'DelayedRecall (delay 4)', 'delayed_recall_8': 'DelayedRecall (delay 8)'}
 EXP006_ARMS = { # name -> (overrides, what it takes away)
@@ -74,7 +75,8 @@ def exp006_levels(names:list)->pd.DataFrame:
 # %% ../../nbs/22_exp006.ipynb #f6fe9942
 def _against_full(t:pd.DataFrame)->str:
     "One arm's verdicts against the full baby across tasks (rows of `exp006_tests`), as a sentence."
-    part = lambda r: f"{EXP006_NAMES[r.task]} ({paired_interval(r.paired)}, $p = {r.paired.p_adjusted:.2g}$" + ('; negligible)' if 'negligible' in r.verdict else ')')
+    part = lambda r: f"{EXP006_NAMES[r.task]} ({paired_interval(r.paired)}, $p = {r.paired.p_adjusted:.2g}$" + ('; negligible)'
+        if 'negligible' in r.verdict else ')')
     hit = t[t.verdict != 'no detectable difference']
     lower = [part(r) for r in hit.itertuples() if r.verdict.startswith('full better')]
     higher = [part(r) for r in hit.itertuples() if not r.verdict.startswith('full better')]
@@ -103,7 +105,9 @@ def exp006_figure(s:pd.DataFrame, levels:pd.DataFrame|None=None, n_resamples:int
             pts = []
             for i, task in enumerate(tasks):
                 v = s[(s.task == task) & (s.score == score) & (s.arm == arm)].value.to_numpy()
-                if len(v): m, (lo, hi) = float(iqm(v)), bootstrap_ci(v, 'iqm', n_resamples=n_resamples); pts.append((i + (j - (len(arms) - 1) / 2) * 0.13, m, m - lo, hi - m))
+                if len(v):
+                    m, (lo, hi) = float(iqm(v)), bootstrap_ci(v, 'iqm',
+                                                              n_resamples=n_resamples); pts.append((i + (j - (len(arms) - 1) / 2) * 0.13, m, m - lo, hi - m))
             x, m, lo, hi = zip(*pts)
             ax.errorbar(x, m, yerr=[lo, hi], fmt='o', ms=3.5, capsize=2, label=arm)
         if levels is not None:

@@ -99,7 +99,8 @@ def _verdict(r, alpha):
     return 'no detectable difference (not shown equivalent)'
 
 def exp007_tests(scores:pd.DataFrame, plan:dict, alpha:float=0.05, n_resamples:int=10_000)->pd.DataFrame:
-    "The plan's family of contrasts on calls to target: per setting and contrast, the seeds, KM medians, their ratio with its simultaneous interval, the sign-flip p (raw and Holm over the family), TOST and the verdict."
+    """The plan's family of contrasts on calls to target: per setting and contrast, the seeds, KM medians, their ratio with its simultaneous
+    interval, the sign-flip p (raw and Holm over the family), TOST and the verdict."""
     m, rows = len(plan['settings']) * len(EXP007_CONTRASTS), []
     for s in _order(plan, 'setting'):
         for x, y in EXP007_CONTRASTS:
@@ -149,7 +150,8 @@ def exp007_cells_table(km:pd.DataFrame)->pd.DataFrame:
                          'Held-out return': km.final_heldout}).set_index('Setting')
 
 def exp007_tests_table(tests:pd.DataFrame)->pd.DataFrame:
-    "`exp007_tests` as the draft shows it: the ratio of KM medians (X over Y) with its simultaneous interval, the sign-flip p raw and Holm-adjusted, the verdict."
+    """`exp007_tests` as the draft shows it: the ratio of KM medians (X over Y) with its simultaneous interval, the sign-flip p raw and
+    Holm-adjusted, the verdict."""
     f = lambda v: f'{v:.2f}' if np.isfinite(v) else '--'
     def ratio(r): # where a median was never reached, the budget bounds the ratio
         if np.isfinite(r.median_x) and np.isfinite(r.median_y): return f'{f(r.ratio)} [{f(r.low)}, {f(r.high)}]'
@@ -163,7 +165,8 @@ def exp007_tests_table(tests:pd.DataFrame)->pd.DataFrame:
 
 # %% ../../nbs/16_exp007.ipynb #e7paper3
 def exp007_claims(scores:pd.DataFrame, tests:pd.DataFrame, plan:dict)->dict:
-    "The sentences the draft quotes, as macros: how many runs are in, and per setting with results what each arm reached (and, once complete, each contrast's verdict)."
+    """The sentences the draft quotes, as macros: how many runs are in, and per setting with results what each arm reached (and, once complete,
+    each contrast's verdict)."""
     total = len(plan['settings']) * len(plan['arms']) * len(plan['seeds'])
     out = {'ExpSevenRuns': f"{len(scores)} of the {total} planned runs", 'ExpSevenStatus': ''}
     said = []
@@ -173,7 +176,8 @@ def exp007_claims(scores:pd.DataFrame, tests:pd.DataFrame, plan:dict)->dict:
         arms = [f"{arm} in {int((~h.censored).sum())} of {len(h)}" for arm in _order(plan, 'arm') for h in [g[g.arm == arm]] if len(h)]
         t = tests[(tests.setting == s) & tests.complete] if len(tests) else tests
         done = ', '.join(f"{r.contrast} {r.verdict}" for r in t.itertuples()) if len(t) else 'no contrast is complete, so there is no verdict yet'
-        said.append(f"on {s.replace('key_door', 'KeyDoor').replace('grid_nav', 'GridNav').replace('_', ' ')}, seeds at {TARGET:g} of the optimal return within {int(g.budget.max()):,} judgements: {', '.join(arms)}, "
+        said.append(f"on {s.replace('key_door', 'KeyDoor').replace('grid_nav', 'GridNav').replace('_', ' ')}, seeds at {TARGET:g} of the "
+            f"optimal return within {int(g.budget.max()):,} judgements: {', '.join(arms)}, "
                     f"and {done if not len(t) else 'of the contrasts complete there ' + done}")
     out['ExpSevenStatus'] = '; '.join(said) if said else 'no run is complete yet'
     return out

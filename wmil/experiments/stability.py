@@ -38,7 +38,9 @@ def _wilson(k:int, n:int)->tuple:
     return ci.low, ci.high
 
 def stability_table(r:pd.DataFrame, n_resamples:int=10_000)->pd.DataFrame:
-    "Per part, task and arm: seeds, the lowest final success, seeds mastered (a row at or above 0.95), the lowest success after mastery (min over seeds, and the mean over seeds with a 95% BCa interval), the mean fraction of rows below 0.9 after mastery, late collapses with a 95% Wilson interval."
+    """Per part, task and arm: seeds, the lowest final success, seeds mastered (a row at or above 0.95), the lowest success after mastery (min
+    over seeds, and the mean over seeds with a 95% BCa interval), the mean fraction of rows below 0.9 after mastery, late collapses with a
+    95% Wilson interval."""
     rows = []
     for (part, task, arm), g in r.groupby(['part', 'task', 'arm'], sort=False):
         low, k, n = g.min_after_mastery.dropna().to_numpy(), int(g.collapsed.sum()), len(g)
@@ -51,7 +53,8 @@ def stability_table(r:pd.DataFrame, n_resamples:int=10_000)->pd.DataFrame:
 
 # %% ../../nbs/25_stability.ipynb #30695fcc
 def stability_mcnemar(r:pd.DataFrame)->dict:
-    "Old default against new on the tasks both ran for a fixed budget, seed by seed: of the (task, seed) pairs where exactly one arm collapsed late, how many were the old one's (an exact McNemar test: a fair coin under no difference)."
+    """Old default against new on the tasks both ran for a fixed budget, seed by seed: of the (task, seed) pairs where exactly one arm
+    collapsed late, how many were the old one's (an exact McNemar test: a fair coin under no difference)."""
     both = r[(r.part != 'ppo') & (r.task != 'curriculum') & r.arm.isin([OLD, NEW])]
     p = both.pivot_table(index=['task', 'seed'], columns='arm', values='collapsed', aggfunc='first').dropna().astype(bool)
     old, new = int((p[OLD] & ~p[NEW]).sum()), int((p[NEW] & ~p[OLD]).sum())
@@ -61,7 +64,8 @@ def stability_mcnemar(r:pd.DataFrame)->dict:
 
 # %% ../../nbs/25_stability.ipynb #cbfb86a6
 def stability_curriculum(root:Path)->pd.DataFrame:
-    "The curriculum runs' last row per seed: the delay reached and the success there (their success falls each time the delay grows, so retention does not apply)."
+    """The curriculum runs' last row per seed: the delay reached and the success there (their success falls each time the delay grows, so
+    retention does not apply)."""
     df = load_runs(root/'curriculum', metrics=['charts/success_rate', 'task/delay'])
     last = df[df.step == df.groupby(['condition', 'seed']).step.transform('max')]
     return last.pivot_table(index=['condition', 'seed'], columns='metric', values='value').reset_index().rename(
@@ -86,17 +90,20 @@ def stability_claims(r:pd.DataFrame, cur:pd.DataFrame)->dict:
     for a, key in ((OLD, 'Old'), (NEW, 'New')):
         k, n = m['rate'][a]; lo, hi = _wilson(k, n)
         say[f'stabCollapse{key}'] = f'{k} of {n} seeds ({k / n:.2f} [{lo:.2f}, {hi:.2f}])'
-    say['stabMcNemar'] = f"of the {m['pairs']} (task, seed) pairs, {m['only_old']} collapsed only under the old defaults and {m['only_new']} only under the new (exact McNemar test, $p = {m['p']:.3g}$)"
+    say['stabMcNemar'] = (f"of the {m['pairs']} (task, seed) pairs, {m['only_old']} collapsed only under the old defaults and "
+                          f"{m['only_new']} only under the new (exact McNemar test, $p = {m['p']:.3g}$)")
     dr = r[(r.part == 'delayed_recall')]
+    fl = RETENTION['floor']
+    low = lambda g, w='': f"{g.min_after_mastery.min():.3f}, {w}{int((g.min_after_mastery < fl).sum())} of {len(g)} seeds below {fl}"
     for a, key in ((OLD, 'Old'), (NEW, 'New')):
         g = dr[dr.arm == a]
-        say[f'stabLow{key}'] = f"{g.min_after_mastery.min():.3f}, with {int((g.min_after_mastery < RETENTION['floor']).sum())} of {len(g)} seeds below {RETENTION['floor']}"
+        say[f'stabLow{key}'] = low(g, 'with ')
     tried = [a for a in STABILITY_ARMS if a.startswith(NEW + '_')] # the candidates tried on top of the new default
-    say['stabCandidates'] = '; '.join(f"{STABILITY_ARMS[a].removeprefix('default, ')}: {g.min_after_mastery.min():.3f}, {int((g.min_after_mastery < RETENTION['floor']).sum())} of {len(g)} seeds below {RETENTION['floor']}"
-                                      for a in tried for g in [dr[dr.arm == a]])
+    say['stabCandidates'] = '; '.join(f"{STABILITY_ARMS[a].removeprefix('default, ')}: {low(dr[dr.arm == a])}" for a in tried)
     for a, key in ((OLD, 'Old'), (NEW, 'New')):
         g = cur[cur.arm == a]
-        say[f'stabCurriculum{key}'] = f"{int((g.delay == g.delay.max()).sum())} of {len(g)} seeds reached delay {int(cur.delay.max())}, ending at {g.success.min():.3f}--{g.success.max():.3f}"
+        say[f'stabCurriculum{key}'] = (f"{int((g.delay == g.delay.max()).sum())} of {len(g)} seeds reached delay {int(cur.delay.max())}, "
+                                       f"ending at {g.success.min():.3f}--{g.success.max():.3f}")
     return say
 
 # %% ../../nbs/25_stability.ipynb #39e41ce6
