@@ -520,8 +520,8 @@ MOVE_NAMES = ('up', 'right', 'down', 'left') # GridNav's actions 0-3; any furthe
 
 def _grid_view(t, s):
     "GridNav's prompt fields: the agent's cell, the goal's cell and the walls as one integer (bit i: cell i is a wall)."
-    if t.n_cells > 62: raise LLMError(f"the LLM parent shows a grid's walls as one 62-bit integer, so grids up to 7x7; got size {t.size}")
     N = t.n_cells
+    if N > 62: raise LLMError(f"the LLM parent shows a grid's walls as one 62-bit integer, so grids up to 7x7; got size {t.size}")
     return torch.stack([s['pos'], s['goal'], (s['walls'][..., :N] << torch.arange(N, device=s['pos'].device)).sum(-1)], -1)
 
 def grid_text(t, v:dict)->dict:

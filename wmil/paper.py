@@ -4,11 +4,11 @@
 
 # %% auto #0
 __all__ = ['TASK_LABELS', 'Builder', 'runs_under', 'builders', 'tiled_config', 'tasks_in', 'paired_interval', 'paired_cells',
-           'holm_family', 'contrast_tests', 'iqm_table', 'levels_table', 'build', 'latex_problems', 'referenced',
-           'check_draft', 'quoted_intervals', 'unmatched_intervals', 'paper_main', 'main']
+           'holm_family', 'contrast_tests', 'load_plan', 'iqm_table', 'levels_table', 'build', 'latex_problems',
+           'referenced', 'check_draft', 'quoted_intervals', 'unmatched_intervals', 'paper_main', 'main']
 
 # %% ../nbs/14_paper.ipynb #ecac73b6
-import argparse, importlib, pkgutil, re, shutil, subprocess, sys
+import argparse, importlib, pkgutil, re, shutil, subprocess, sys, yaml
 from pathlib import Path
 import pandas as pd
 import matplotlib
@@ -105,6 +105,15 @@ def contrast_tests(s:pd.DataFrame, # scores: columns task, arm, seed, score, val
             for (task, _, x, y), c in zip(todo, holm_family([t[1:] for t in todo], n_resamples, metric=score)):
                 rows.append({'task': task, 'score': score, 'comparison': f'{x} - {y}', **paired_cells(c, margin), 'family': len(todo), 'paired': c})
     return pd.DataFrame(rows)
+
+# %% ../nbs/14_paper.ipynb #sh4plan1
+def load_plan(name:str, # the experiment's plan, `paper_drafts/plans/{name}.yaml`
+              path=None, # another file instead (e.g. a copy beside other results)
+             )->dict:
+    "An experiment's pre-registered plan (committed before its first run), as its rooms and tests read it."
+    path = Path(path) if path else paper_dir()/'plans'/f'{name}.yaml'
+    if not path.is_file(): raise FileNotFoundError(f"no plan at {path}: {name}'s plan is paper_drafts/plans/{name}.yaml")
+    return yaml.safe_load(path.read_text())
 
 # %% ../nbs/14_paper.ipynb #sh4red03
 def iqm_table(s:pd.DataFrame, # scores: columns task, arm, seed, score, value

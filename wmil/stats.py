@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['AGGREGATES', 'iqm', 'bootstrap_ci', 'probability_of_improvement', 'Comparison', 'compare', 'PairedComparison',
            'paired_compare', 'holm_bonferroni', 'holm_adjust', 'aggregate', 'retention', 'log_auc', 'calls_to',
-           'kaplan_meier', 'km_median', 'km_median_ratio', 'sign_flip_test', 'tost_paired', 'bca_mean_ci']
+           'kaplan_meier', 'km_median', 'km_median_ratio', 'sign_flip_test', 'tost_paired', 'bca_mean_ci', 'detectable']
 
 # %% ../nbs/09_stats.ipynb #057fa440
 import warnings
@@ -294,3 +294,11 @@ def bca_mean_ci(d, # one paired difference per seed
     if np.ptp(d) == 0: return float(d[0]), float(d[0])
     r = sps.bootstrap((d,), np.mean, n_resamples=n_resamples, confidence_level=confidence, method='BCa', rng=np.random.default_rng(seed))
     return float(r.confidence_interval.low), float(r.confidence_interval.high)
+
+# %% ../nbs/09_stats.ipynb #dtct0002
+def detectable(d, # one paired difference per seed
+               family:int=1, # tests in the family (Bonferroni: level alpha / family)
+               alpha:float=0.05, power:float=0.8)->float:
+    "The smallest mean difference a two-sided test at level `alpha / family` would find with `power`, given the spread of `d`."
+    d, n = np.asarray(d, float), len(d)
+    return float((sps.t.ppf(1 - alpha / family / 2, n - 1) + sps.t.ppf(power, n - 1)) * d.std(ddof=1) / np.sqrt(n))

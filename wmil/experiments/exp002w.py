@@ -4,20 +4,18 @@
 
 # %% auto #0
 __all__ = ['EXP002W_TASKS', 'EXP002W_WEIGHTS', 'EXP002W_ARMS', 'SESOI', 'EXP002W_SCORES', 'EXP002W_OUTPUTS', 'PAPER',
-           'exp002w_plan', 'exp002w_families', 'exp002w_scores', 'detectable', 'exp002w_tests', 'exp002w_tests_table',
+           'exp002w_plan', 'exp002w_families', 'exp002w_scores', 'exp002w_tests', 'exp002w_tests_table',
            'exp002w_table', 'exp002w_effects', 'exp002w_figure', 'exp002w_claims']
 
 # %% ../../nbs/24_exp002w.ipynb #75c80fb7
 from pathlib import Path
 import numpy as np
 import pandas as pd
-import yaml
-from scipy import stats as sps
 import matplotlib.pyplot as plt
 from ..runs import exact_scores
-from ..stats import sign_flip_test, tost_paired, bca_mean_ci, holm_bonferroni
+from ..stats import sign_flip_test, tost_paired, bca_mean_ci, holm_bonferroni, detectable
 from ..figures import paper_dir, paper_figure, paper_style, save_figure, save_table, save_claims, format_ci
-from ..paper import Builder, runs_under, TASK_LABELS, iqm_table
+from ..paper import Builder, runs_under, TASK_LABELS, iqm_table, load_plan
 
 # %% ../../nbs/24_exp002w.ipynb #42538a16
 EXP002W_TASKS = {**TASK_LABELS, 'conditional': 'Conditional'} # the plan's settings, in its order
@@ -27,9 +25,7 @@ SESOI = 0.01 # the smallest difference in mean success over training of interest
 
 def exp002w_plan(path=None)->dict:
     "The pre-registered plan (default: `paper_drafts/plans/exp002w.yaml`)."
-    path = Path(path) if path else paper_dir()/'plans'/'exp002w.yaml'
-    if not path.is_file(): raise FileNotFoundError(f"no plan at {path}: Experiment 002W's plan is paper_drafts/plans/exp002w.yaml")
-    return yaml.safe_load(path.read_text())
+    return load_plan('exp002w', path)
 
 # %% ../../nbs/24_exp002w.ipynb #9b337b1c
 def exp002w_families(tasks=EXP002W_TASKS)->dict:
@@ -55,11 +51,6 @@ def exp002w_scores(root:Path)->pd.DataFrame:
     return pd.concat(parts, ignore_index=True)[['task', 'arm', 'seed', 'score', 'value']]
 
 # %% ../../nbs/24_exp002w.ipynb #9445feec
-def detectable(d, family:int, alpha:float=0.05, power:float=0.8)->float:
-    "The smallest mean difference a two-sided test at Bonferroni level alpha/family would find with `power`, given the spread of `d` (a t approximation)."
-    d, n = np.asarray(d, float), len(d)
-    return float((sps.t.ppf(1 - alpha / family / 2, n - 1) + sps.t.ppf(power, n - 1)) * d.std(ddof=1) / np.sqrt(n))
-
 def exp002w_tests(s:pd.DataFrame, score:str='mean success over training', alpha:float=0.05, margin:float=SESOI,
                   n_resamples:int=10_000)->pd.DataFrame:
     """The plan's families on `score`: per contrast the mean paired difference with its BCa interval (Bonferroni-simultaneous within its

@@ -16,7 +16,7 @@ from ..sweep import read_rows
 from ..runs import find_runs
 from ..stats import sign_flip_test, tost_paired, holm_bonferroni, bca_mean_ci
 from ..figures import paper_dir, save_table, save_claims
-from ..paper import Builder, runs_under
+from ..paper import Builder, runs_under, load_plan
 
 # %% ../../nbs/17_exp005s.ipynb #698acd2f
 EXP005S_CONTRASTS = [('A3', 'S'), ('A3', 'U'), ('A3', 'A2'), ('S', 'A2')] # the plan's family, at every budget: X - Y
@@ -24,9 +24,7 @@ SESOI = 0.05 # the smallest difference in success of interest (the plan's, for b
 
 def exp005s_plan(path=None)->dict:
     "The pre-registered plan (default: `paper_drafts/plans/exp005s.yaml`)."
-    path = Path(path) if path else paper_dir()/'plans'/'exp005s.yaml'
-    if not path.is_file(): raise FileNotFoundError(f"no plan at {path}: Experiment 005S's plan is paper_drafts/plans/exp005s.yaml")
-    return yaml.safe_load(path.read_text())
+    return load_plan('exp005s', path)
 
 def exp005s_scores(root=None)->pd.DataFrame:
     "One row per (setting, arm, seed) of every complete run under `root` (default: `paper_drafts/results/exp005s`): final_success, auc_success, wm_loss."

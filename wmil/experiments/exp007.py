@@ -21,7 +21,7 @@ from ..runs import find_runs
 from ..stats import kaplan_meier, km_median, km_median_ratio, sign_flip_test, tost_paired, holm_bonferroni
 import matplotlib.pyplot as plt
 from ..figures import paper_dir, paper_figure, save_figure, save_table, save_claims
-from ..paper import Builder
+from ..paper import Builder, load_plan
 
 # %% ../../nbs/16_exp007.ipynb #bb9e9811
 EXP007_CONTRASTS = [('PLAN', 'AUX'), ('PLAN', 'RH'), ('PLAN', 'MF'), ('AUX', 'MF')] # the plan's family, in every setting: X - Y
@@ -29,9 +29,7 @@ TARGET, SESOI_RATIO = 0.9, 1.25 # the return fraction to reach; the smallest rat
 
 def exp007_plan(path=None)->dict:
     "The pre-registered plan (default: `paper_drafts/plans/exp007.yaml`)."
-    path = Path(path) if path else paper_dir()/'plans'/'exp007.yaml'
-    if not path.is_file(): raise FileNotFoundError(f"no plan at {path}: Experiment 007's plan is paper_drafts/plans/exp007.yaml")
-    return yaml.safe_load(path.read_text())
+    return load_plan('exp007', path)
 
 def acting(cfg)->str:
     "The return score of the policy a run acts by: its plan's where it trains by it (`plan_weight`), else its own."
