@@ -18,7 +18,7 @@ from .model import BabyModel
 from .config import Config
 from .trainer import Trainer
 from .llm_parent import LLMError, audit
-from .planner import lookahead
+from .planner import lookahead, mcts
 
 # %% ../nbs/08_bench.ipynb #277c17ce
 def _sync(device):
@@ -148,9 +148,10 @@ def parent_speeds(device='cpu', n:int=300)->list:
     return out
 
 # %% ../nbs/08_bench.ipynb #a1b2c3d5
-def plan_speeds(device='cpu', n:int=50, depths:tuple=(1, 2, 3))->list:
-    """Decisions/s on GridNav (64 episodes, one seed) by the policy, and by `lookahead` at each depth against the policy's; and the wall time
-    of a PPO update that acts by depth-1 lookahead against one that acts by the policy."""
+def plan_speeds(device='cpu', n:int=50, depths:tuple=(1, 2, 3), simulations:tuple=(16,))->list:
+    """Decisions/s on GridNav (64 episodes, one seed) by the policy, by `lookahead` at each depth and by `mcts` at each number of
+    simulations (depth 8), each against the policy's; and the wall time of a PPO update that acts by depth-1 lookahead against one that acts
+    by the policy."""
     gn = dict(task='grid_nav', num_actions=4, algo='ppo', gamma=0.99, rollout_len=16) # GridNav 5x5 with PPO over whole episodes
     tr = trainer_update(1, 64, 8, device, **gn, planner='lookahead')
     env, zero = tr.env, torch.zeros(1, 64, tr.task.n_actions, device=tr.device)
@@ -162,6 +163,10 @@ def plan_speeds(device='cpu', n:int=50, depths:tuple=(1, 2, 3))->list:
                         device)
             out.append(_rec(f'plan_lookahead_depth{d}_decisions', 64 / sec, 'decisions/s', pol, 'plan_policy_decisions',
                             note=f'{tr.task.n_actions ** d} branches per decision'))
+        for s in simulations:
+            sec = timed(lambda: mcts(lambda *a: tr._call('expand', *a), env.history, env.mask, s, 8, 0.99, tr.task.project), max(n // 4, 3), 1, device)
+            out.append(_rec(f'plan_mcts_{s}_decisions', 64 / sec, 'decisions/s', pol, 'plan_policy_decisions',
+                            note=f'{s} simulations of at most 8 steps per decision'))
     base = timed(trainer_update(1, 64, 8, device, **gn).train_step, max(n // 10, 2), 1, device)
     acting = timed(trainer_update(1, 64, 8, device, **gn, planner='lookahead', plan_weight=10.0, plan_depth=1).train_step, max(n // 10, 2), 1, device)
     out.append(_rec('plan_acting_depth1_wall_per_update', acting * 1e3, 'ms', base * 1e3, 'ppo_wall_per_update',

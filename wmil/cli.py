@@ -73,9 +73,10 @@ def _parent_flags(p:argparse.ArgumentParser):
 # %% ../nbs/07_cli.ipynb #e493baf1
 def _planner_flags(p:argparse.ArgumentParser):
     g = p.add_argument_group('planning (wmil.planner)')
-    g.add_argument('--planner', choices=['none', 'lookahead'],
+    g.add_argument('--planner', choices=['none', 'lookahead', 'mcts'],
                    help="lookahead: evaluation also acts by planning with the baby's own world, reward and value heads, scored as eval/plan_* (default: none)")
-    g.add_argument('--plan-depth', type=int, metavar='D', help='the planner imagines every action sequence of D steps (default: 2)')
+    g.add_argument('--plan-depth', type=int, metavar='D', help='lookahead imagines every action sequence of D steps; mcts descends at most D (default: 2)')
+    g.add_argument('--plan-simulations', type=int, metavar='N', help='mcts: descents per decision, each one imagined step (default: 16)')
     g.add_argument('--plan-weight', type=float, metavar='W',
                    help="training acts by the policy's logits plus W times each action's imagined return (default: none, by the policy)")
     g.add_argument('--reward-head', choices=['auto', 'on', 'off'],
@@ -147,7 +148,7 @@ _FLAG_FIELDS = {'task': 'task', 'total_steps': 'total_steps', 'batch_size': 'bat
                 **{k: k for k in ('parent', 'parent_noise', 'parent_skip', 'parent_judges', 'llm_backend', 'llm_model', 'llm_base_url', 'llm_template',
                                   'llm_threshold',
                                   'llm_fallback', 'llm_cache', 'grading_budget', 'query_selection', 'unlabelled', 'imagine_horizon', 'imagine_updates',
-                                  'imagine_control', 'planner', 'plan_depth', 'plan_weight', 'reward_head')}}
+                                  'imagine_control', 'planner', 'plan_depth', 'plan_simulations', 'plan_weight', 'reward_head')}}
 
 def config_from_args(args:argparse.Namespace)->Config:
     "Defaults, then the `--config` file, then the flags."

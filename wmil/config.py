@@ -73,8 +73,9 @@ class AlgoFields:
     world_model_grad: str = 'shared'
     reward_head: str = 'auto' # a head predicting the parent's goal reward for each action, from the rewards it gave: 'on', 'off', 'auto' (on with a planner)
     reward_model_coef: float = 1.0 # weight of that head's loss (its squared error on graded steps)
-    planner: str = 'none' # 'lookahead': evaluation also acts by planning with the baby's world, reward and value heads (`wmil.planner`), as eval/plan_*
-    plan_depth: int = 2 # the planner's depth: every action sequence of this length is imagined (n_actions ** depth branches)
+    planner: str = 'none' # 'lookahead' or 'mcts': evaluation also acts by planning with the baby's world, reward and value heads (`wmil.planner`)
+    plan_depth: int = 2 # lookahead: every action sequence of this length is imagined (n_actions ** depth branches); mcts: the deepest descent
+    plan_simulations: int = 16 # mcts: descents per decision, each one imagined step (at least num_actions)
     # with a planner, the baby also acts by it in training: by its policy's logits plus this times each action's imagined return (None:
     # training acts by the policy; eval/plan_* by the imagined returns alone)
     plan_weight: float|None = None
@@ -171,7 +172,8 @@ class Config(LogFields, BudgetFields, ParentFields, CurriculumFields, AlgoFields
 # %% ../nbs/05b_config.ipynb #1594aa52
 _POS_INT = ('num_actions', 'time_limit', 'total_steps', 'batch_size', 'rollout_len', 'context_len', 'hidden_dim', 'n_layers',
             'n_heads', 'ffn_dim', 'log_every', 'checkpoint_every', 'ppo_epochs', 'ppo_minibatches', 'curriculum_min_steps',
-            'query_pool', 'rm_heads', 'rm_hidden', 'rm_batch', 'rm_steps', 'rm_buffer', 'imagine_branches', 'plan_depth')
+            'query_pool', 'rm_heads', 'rm_hidden', 'rm_batch', 'rm_steps', 'rm_buffer', 'imagine_branches', 'plan_depth',
+            'plan_simulations')
 _NONNEG = ('gamma', 'entropy_coef', 'world_model_coef', 'reward_model_coef', 'value_coef', 'max_grad_norm', 'baseline_decay', 'imagine_weight')
 _UNIT = ('gae_lambda', 'clip_coef', 'curriculum_threshold', 'curriculum_mix', 'lr_final', 'parent_noise', 'parent_skip')
 _CHOICES = {'device': ('auto', 'cpu', 'cuda'), 'algo': ('reinforce', 'ppo'), 'reward_scaling': ('fixed', 'adaptive'),
@@ -181,7 +183,7 @@ _CHOICES = {'device': ('auto', 'cpu', 'cuda'), 'algo': ('reinforce', 'ppo'), 're
             'llm_fallback': ('error', 'rule'), 'query_selection': ('random', 'uncertainty', 'disagreement', 'gated'),
             'unlabelled': ('reward_model', 'mask'), 'world_model_grad': ('shared', 'detached', 'separate', 'separate_matched'),
             'world_model_loss': ('fields', 'mse'), 'world_model_head': ('auto', *WORLD_HEADS), 'core': CORES,
-            'reward_head': ('auto', 'on', 'off'), 'planner': ('none', 'lookahead'), 'imagine_control': ('none', 'sample', 'replay')}
+            'reward_head': ('auto', 'on', 'off'), 'planner': ('none', 'lookahead', 'mcts'), 'imagine_control': ('none', 'sample', 'replay')}
 
 def _is_int(v): return isinstance(v, int) and not isinstance(v, bool)
 def _is_num(v): return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
@@ -232,6 +234,8 @@ def _check_budget(cfg):
             f"({cfg.batch_size * cfg.rollout_len}), the real windows of an update")
     if cfg.planner != 'none' and cfg.reward_head == 'off':
         raise ConfigError(f"planner {cfg.planner!r} needs the reward head: set reward_head to 'auto' or 'on'")
+    if cfg.planner == 'mcts' and cfg.plan_simulations < cfg.num_actions:
+        raise ConfigError(f"plan_simulations ({cfg.plan_simulations}) must be at least num_actions ({cfg.num_actions}): mcts tries each action once first")
     if cfg.plan_weight is not None and not (_is_num(cfg.plan_weight) and cfg.plan_weight > 0 and cfg.planner != 'none'):
         raise ConfigError(f"plan_weight must be a positive number with a planner set, or null (training acts by the policy alone); got "
             f"{cfg.plan_weight!r} with planner {cfg.planner!r}")

@@ -8,6 +8,7 @@ __all__ = ['Trainer', 'Config', 'ConfigError', 'CheckpointError', 'load_config']
 # %% ../nbs/06_trainer.ipynb #ab8340d6
 import sys, time
 from collections import defaultdict
+from functools import partial
 from dataclasses import asdict
 from pathlib import Path
 import torch
@@ -62,8 +63,9 @@ def _init_babies(self:Trainer):
     # the world model learns on a stopped hidden state; the baby predicts the parent's rewards
     detach, self.rewarded = self.cfg.world_model_grad == 'detached', hasattr(self.model, 'reward_model')
     self._fns = {'act': seed_calls(BabyAct(self.model, detach)), 'eval': seed_calls(BabyEval(self.model, detach)), 'expand': seed_calls(BabyExpand(self.model))}
-    # each action's imagined return
-    self._plan = lambda h, m: lookahead(lambda *a: self._call('expand', *a), h, m, self.cfg.plan_depth, self.cfg.gamma, getattr(self.task, 'project', None))
+    search = partial(mcts, simulations=self.cfg.plan_simulations) if self.cfg.planner == 'mcts' else lookahead # each action's imagined return
+    self._plan = lambda h, m: search(lambda *a: self._call('expand', *a), h, m, depth=self.cfg.plan_depth, gamma=self.cfg.gamma,
+                                     project=getattr(self.task, 'project', None))
 
 @patch
 def _init_state(self:Trainer):
