@@ -49,6 +49,8 @@ def _parent_flags(p:argparse.ArgumentParser):
     g.add_argument('--parent', choices=['deterministic', 'noisy', 'llm'], help='who judges the actions (default: deterministic, the rule)')
     g.add_argument('--parent-noise', type=float, metavar='EPS', help='noisy parent: probability of flipping each judgement')
     g.add_argument('--parent-skip', type=float, metavar='P', help='noisy parent: probability of not answering a judgement (the step stays unlabelled)')
+    g.add_argument('--parent-errors', choices=['fresh', 'frozen'],
+                   help='noisy parent: each judgement flipped anew, or a random set of (view, action) pairs flipped for the whole run (default: fresh)')
     g.add_argument('--parent-judges', choices=['goal', 'moves'],
                    help="what the rule parent pays for: 'goal' (the task's reward) or, in a world, 'moves' (every good move)")
     g.add_argument('--llm-backend', choices=['local', 'openai'], help='llm parent: in-process transformers, or an OpenAI-compatible server')
@@ -137,18 +139,13 @@ def train_parser()->argparse.ArgumentParser:
     return p
 
 # %% ../nbs/07_cli.ipynb #23b5ad6c
-_FLAG_FIELDS = {'task': 'task', 'total_steps': 'total_steps', 'batch_size': 'batch_size', 'world_model_coef': 'world_model_coef',
-    'world_model_grad': 'world_model_grad', 'world_model_loss': 'world_model_loss', 'world_model_head': 'world_model_head', 'core': 'core',
-    'positions': 'positions',
-                'device': 'device', 'context_len': 'context_len', 'algo': 'algo', 'rollout_len': 'rollout_len', 'gamma': 'gamma',
-                'lr': 'lr', 'time_limit': 'time_limit', 'reward_weights': 'reward_weights', 'reward_scaling': 'reward_scaling', 'baseline': 'baseline',
-                'policy_steps': 'policy_steps',
-                'lr_schedule': 'lr_schedule', 'curriculum': 'curriculum', 'eval_episodes': 'eval_episodes', 'heldout_episodes': 'heldout_episodes',
-                'num_actions': 'num_actions',
-                **{k: k for k in ('parent', 'parent_noise', 'parent_skip', 'parent_judges', 'llm_backend', 'llm_model', 'llm_base_url', 'llm_template',
-                                  'llm_threshold',
-                                  'llm_fallback', 'llm_cache', 'grading_budget', 'query_selection', 'unlabelled', 'imagine_horizon', 'imagine_updates',
-                                  'imagine_control', 'planner', 'plan_depth', 'plan_simulations', 'plan_weight', 'reward_head')}}
+_FLAG_FIELDS = {k: k for k in ( # the flags that set the config field of the same name
+    'task', 'total_steps', 'batch_size', 'world_model_coef', 'world_model_grad', 'world_model_loss', 'world_model_head', 'core', 'positions',
+    'device', 'context_len', 'algo', 'rollout_len', 'gamma', 'lr', 'time_limit', 'reward_weights', 'reward_scaling', 'baseline', 'policy_steps',
+    'lr_schedule', 'curriculum', 'eval_episodes', 'heldout_episodes', 'num_actions', 'parent', 'parent_noise', 'parent_skip', 'parent_errors',
+    'parent_judges', 'llm_backend', 'llm_model', 'llm_base_url', 'llm_template', 'llm_threshold', 'llm_fallback', 'llm_cache', 'grading_budget',
+    'query_selection', 'unlabelled', 'imagine_horizon', 'imagine_updates', 'imagine_control', 'planner', 'plan_depth', 'plan_simulations',
+    'plan_weight', 'reward_head')}
 
 def config_from_args(args:argparse.Namespace)->Config:
     "Defaults, then the `--config` file, then the flags."

@@ -111,6 +111,7 @@ class ParentFields:
     parent_fnr: float|None = None # noisy: probability that a right action goes unrewarded (None: parent_noise)
     parent_fpr: float|None = None # noisy: probability that a wrong action is rewarded (None: parent_noise)
     parent_skip: float = 0.0 # noisy: probability of not answering a judgement asked for (the step stays unlabelled; B-Pref's skip teacher)
+    parent_errors: str = 'fresh' # noisy: 'fresh' (each judgement flipped anew) or 'frozen' (a random set of (view, action) pairs, fixed per seed)
     # 'goal' (the task's own reward; in a world, on arrival) or 'moves' (a world's every move: +1 on an optimal plan, -1 off it; the LLM
     # parent's only way on a world)
     parent_judges: str = 'goal'
@@ -178,7 +179,8 @@ _NONNEG = ('gamma', 'entropy_coef', 'world_model_coef', 'reward_model_coef', 'va
 _UNIT = ('gae_lambda', 'clip_coef', 'curriculum_threshold', 'curriculum_mix', 'lr_final', 'parent_noise', 'parent_skip')
 _CHOICES = {'device': ('auto', 'cpu', 'cuda'), 'algo': ('reinforce', 'ppo'), 'reward_scaling': ('fixed', 'adaptive'),
             'baseline': ('running', 'value'), 'policy_steps': ('all', 'scored'), 'lr_schedule': ('constant', 'linear', 'cosine'),
-            'parent': ('deterministic', 'noisy', 'llm'), 'parent_judges': ('goal', 'moves'), 'llm_backend': ('local', 'openai'),
+            'parent': ('deterministic', 'noisy', 'llm'), 'parent_judges': ('goal', 'moves'), 'parent_errors': ('fresh', 'frozen'),
+            'llm_backend': ('local', 'openai'),
             'llm_answer': ('logprobs', 'json'),
             'llm_fallback': ('error', 'rule'), 'query_selection': ('random', 'uncertainty', 'disagreement', 'gated'),
             'unlabelled': ('reward_model', 'mask'), 'world_model_grad': ('shared', 'detached', 'separate', 'separate_matched'),
@@ -269,6 +271,11 @@ def _check_task(cfg):
     if cfg.curriculum: curriculum_spec(cfg)
     if cfg.parent_judges == 'moves' and not hasattr(TASKS[cfg.task], 'good_moves'):
         raise ConfigError(f"parent_judges 'moves' needs a world whose moves can be judged ({', '.join(WORLD_LEVELS)}); task {cfg.task!r} has none")
+    if cfg.parent_errors == 'frozen' and cfg.parent != 'noisy':
+        raise ConfigError(f"parent_errors 'frozen' is the noisy parent's (parent: noisy); got parent {cfg.parent!r}")
+    if cfg.parent_errors == 'frozen' and cfg.task not in frozen_error_tasks():
+        raise ConfigError(f"parent_errors 'frozen' draws its errors over an LLM parent's (view, action) pairs; task {cfg.task!r} has no such list "
+            f"(tasks with one: {', '.join(frozen_error_tasks())})")
     if cfg.parent_judges == 'moves' and cfg.parent == 'noisy':
         raise ConfigError("parent_judges 'moves' is built for the rule parent and the LLM parent (parent: deterministic or llm); got parent 'noisy'")
     if cfg.parent == 'llm' and cfg.parent_judges == 'goal' and hasattr(TASKS[cfg.task], 'good_moves'):
@@ -311,6 +318,8 @@ def model_of(cfg:Config, task)->BabyModel:
 
 def parent_of(cfg:Config, task, device='cpu')->Parent:
     "The parent `cfg` asks for, judging `task` (an LLM parent loads its model here)."
+    if cfg.parent == 'noisy' and cfg.parent_errors == 'frozen':
+        return FrozenErrorParent(task, *[cfg.parent_noise if r is None else r for r in (cfg.parent_fnr, cfg.parent_fpr)], cfg.parent_skip, cfg.seeds)
     if cfg.parent == 'noisy': return NoisyParent(task, cfg.parent_noise, cfg.parent_fnr, cfg.parent_fpr, cfg.parent_skip)
     if cfg.parent == 'deterministic': return MovesParent(task) if cfg.parent_judges == 'moves' else DeterministicParent(task)
     return make_llm_parent(task, cfg.llm_backend, cfg.llm_model, cfg.llm_base_url, cfg.llm_template, cfg.llm_threshold, cfg.llm_fallback,

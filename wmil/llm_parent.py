@@ -6,7 +6,7 @@
 __all__ = ['VIEWS', 'TEXTS', 'HARD_LOGODDS', 'MOVE_NAMES', 'LLMError', 'prompt_dir', 'Template', 'load_template',
            'template_variants', 'check_template', 'bundled_model', 'LocalLM', 'OpenAILM', 'default_cache_path',
            'JudgementCache', 'Judge', 'LLMParent', 'llm_backend', 'make_llm_parent', 'audit_items', 'move_audit_items',
-           'judged_stats', 'best_threshold', 'audit', 'grid_text']
+           'judged_stats', 'best_threshold', 'audit', 'grid_text', 'frozen_error_tasks', 'FrozenErrorParent']
 
 # %% ../nbs/02a_llm_parent.ipynb #ea813f3e
 from contextlib import contextmanager
@@ -531,3 +531,37 @@ def grid_text(t, v:dict)->dict:
     return {'grid': '\n'.join(''.join(cell(r * n + c) for c in range(n)) for r in range(n)), 'reply': MOVE_NAMES[v['reply']] if v['reply'] < 4 else 'stay'}
 
 VIEWS['grid_nav'], TEXTS['grid_nav'] = (('pos', 'goal', 'walls'), _grid_view), grid_text
+
+# %% ../nbs/02a_llm_parent.ipynb #frz00002
+def frozen_error_tasks()->list:
+    "The tasks a `FrozenErrorParent` can judge: those an LLM parent sees through a view, with (view, action) pairs few enough to list."
+    return [k for k in VIEWS if k in TASKS and not hasattr(TASKS[k], 'good_moves')]
+
+class FrozenErrorParent(NoisyParent):
+    """The rule, wrong on a frozen random set of the (view, action) pairs an LLM parent is asked about: per seed, exactly `round(fnr * right)`
+    of the right pairs and `round(fpr * wrong)` of the wrong ones (`audit_items`' pairs), flipped for the whole run; skips stay fresh."""
+    def __init__(self, task:Task, fnr:float, fpr:float, skip:float=0.0,
+                 seeds:list=(0,), # the run's seeds, one frozen set each: the leading axis of every state the parent judges
+                ):
+        if task.name not in frozen_error_tasks():
+            raise ValueError(f"frozen errors are drawn over the (view, action) pairs an LLM parent's prompt shows; task {task.name!r} has no "
+                             f"such list (tasks with one: {', '.join(frozen_error_tasks())})")
+        super().__init__(task, 0.0, fnr, fpr, skip)
+        self.keys = fold(seed_key(list(seeds)), Purpose.PARENT, 1) # per seed; 1: the frozen set's stream
+        rows, truth = audit_items(task)
+        rows = torch.tensor(rows)
+        self.counts = {'right': (round(fnr * int(truth.sum())), int(truth.sum())), 'wrong': (round(fpr * int((~truth).sum())), int((~truth).sum()))}
+        picked = []
+        for key in self.keys: # a random order of the pairs per seed; the first k right and the first k wrong ones in it are flipped
+            order = uniform(key, (len(rows),)).argsort()
+            for m, (k, _) in ((truth, self.counts['right']), (~truth, self.counts['wrong'])): picked.append(self._pair_keys(key, rows[order[m[order]][:k]]))
+        self.flipped = torch.cat(picked)
+    def _pair_keys(self, key, rows): # one key per (seed, view, action): the same pair, the same key
+        for j in range(rows.shape[-1]): key = fold(key, rows[..., j])
+        return key
+    def wrong(self, state, action, success, u):
+        rows = torch.cat([VIEWS[self.task.name][1](self.task, state), action[..., None]], -1)
+        if rows.shape[0] != len(self.keys): raise ValueError(f"states lead with {rows.shape[0]} seeds; this parent was made for {len(self.keys)}")
+        k = self._pair_keys(self.keys.to(rows.device).view(-1, *[1] * (rows.dim() - 2)), rows)
+        return torch.isin(k, self.flipped.to(k.device))
+    def __repr__(self): return f"FrozenErrorParent({self.task!r}, flipped right {self.counts['right']}, wrong {self.counts['wrong']}, seeds={len(self.keys)})"

@@ -102,12 +102,14 @@ class NoisyParent(DeterministicParent):
         self.flips = None # per-seed cumulative flips
     def consequence(self, state, action, u, grade=None):
         nxt, goal, success = super().consequence(state, action, u[..., :self.task.step_draws])
-        flip = (u[..., self.task.step_draws] < torch.where(success, self.fnr, self.fpr)) & self.task.scored(state)
+        flip = self.wrong(state, action, success, u) & self.task.scored(state)
         if self.skip: grade = self.answered(torch.ones_like(success) if grade is None else grade, u)
         if grade is not None: flip = flip & grade # only a judgement given can be wrong
         n = flip.reshape(-1, flip.shape[-1]).sum(-1) # kept on the device: no host sync in the training loop
         self.flips = n if self.flips is None else self.flips.to(n.device) + n
         return nxt, torch.where(flip, 1 - goal, goal), success
+    def wrong(self, state, action, success, u)->torch.Tensor: # which judgements it gets wrong: each drawn afresh
+        return u[..., self.task.step_draws] < torch.where(success, self.fnr, self.fpr)
     def answered(self, asked, u): return asked & (u[..., self.task.step_draws + 1] >= self.skip) if self.skip else asked
     def columns(self, i): return {**super().columns(i), 'parent/flips': int(self.flips[i]) if self.flips is not None else 0}
     def state_dict(self): return {**super().state_dict(), 'flips': self.flips}
