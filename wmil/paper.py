@@ -4,8 +4,9 @@
 
 # %% auto #0
 __all__ = ['TASK_LABELS', 'Builder', 'runs_under', 'builders', 'tiled_config', 'tasks_in', 'paired_interval', 'paired_cells',
-           'holm_family', 'contrast_tests', 'load_plan', 'iqm_table', 'levels_table', 'build', 'latex_problems',
-           'referenced', 'check_draft', 'quoted_intervals', 'unmatched_intervals', 'paper_main', 'main']
+           'holm_family', 'contrast_tests', 'load_plan', 'family_tests', 'iqm_table', 'levels_table', 'build',
+           'latex_problems', 'referenced', 'check_draft', 'quoted_intervals', 'unmatched_intervals', 'paper_main',
+           'main']
 
 # %% ../nbs/14_paper.ipynb #ecac73b6
 import argparse, importlib, pkgutil, re, shutil, subprocess, sys, yaml
@@ -15,7 +16,7 @@ import matplotlib
 from .config import Config, metrics_window, task_of
 from .env import reference_success
 from .runs import find_runs
-from .stats import bootstrap_ci, paired_compare, holm_adjust, iqm
+from .stats import bootstrap_ci, paired_compare, holm_adjust, iqm, sign_flip_test, tost_paired, bca_mean_ci, holm_bonferroni, detectable
 from .figures import paper_dir, format_ci, fingerprint, mark_of
 
 # %% ../nbs/14_paper.ipynb #080e94db
@@ -114,6 +115,34 @@ def load_plan(name:str, # the experiment's plan, `paper_drafts/plans/{name}.yaml
     path = Path(path) if path else paper_dir()/'plans'/f'{name}.yaml'
     if not path.is_file(): raise FileNotFoundError(f"no plan at {path}: {name}'s plan is paper_drafts/plans/{name}.yaml")
     return yaml.safe_load(path.read_text())
+
+# %% ../nbs/14_paper.ipynb #sh4fam02
+def family_tests(s:pd.DataFrame, # scores: columns task, arm, seed, score, value
+                 families:dict, # question -> [(task, x, y), ...], each contrast tested as x - y
+                 labels:dict, # arm -> its name in the tables
+                 score:str, alpha:float=0.05,
+                 margin:float=0.01, # the plan's smallest effect of interest, either way
+                 n_resamples:int=10_000)->pd.DataFrame:
+    """The plan's families on `score`: per contrast the mean paired difference with its BCa interval (Bonferroni-simultaneous within its
+    family), the sign-flip p and TOST p (each Holm-adjusted within its family), the smallest detectable difference, and the call."""
+    rows, size = [], {}
+    for q, fam in families.items():
+        size[q] = len(fam) # the planned family: a contrast not yet run counts with p = 1, so a partial result is never overstated
+        for task, x, y in [c for c in fam if {c[1], c[2]} <= set(s[(s.task == c[0]) & (s.score == score)].arm)]:
+            w = s[(s.task == task) & (s.score == score)].pivot(index='seed', columns='arm', values='value')[[x, y]].dropna()
+            d = (w[x] - w[y]).to_numpy()
+            lo, hi = bca_mean_ci(d, confidence=1 - alpha / size[q], n_resamples=n_resamples)
+            rows.append({'question': q, 'task': task, 'comparison': f'{labels[x]} - {labels[y]}', 'n': len(d), 'mean': d.mean(),
+                         'low': lo, 'high': hi, 'p': sign_flip_test(d), 'tost_p': tost_paired(d, margin, alpha)['p'],
+                         'detectable': detectable(d, size[q], alpha)})
+    t = pd.DataFrame(rows)
+    for q, g in t.groupby('question'):
+        pad = [1.0] * (size[q] - len(g))
+        t.loc[g.index, 'p_holm'], t.loc[g.index, 'tost_holm'] = holm_bonferroni([*g.p, *pad])[:len(g)], holm_bonferroni([*g.tost_p, *pad])[:len(g)]
+    arm = t.comparison.str.split(' - ').str[0]
+    t['verdict'] = [(f'{a} higher' if m > 0 else f'{a} lower') + (f', negligible (within ±{margin})' if e < alpha else '') if p < alpha else
+                    f'equivalent within {margin}' if e < alpha else 'undecided' for a, m, p, e in zip(arm, t['mean'], t.p_holm, t.tost_holm)]
+    return t
 
 # %% ../nbs/14_paper.ipynb #sh4red03
 def iqm_table(s:pd.DataFrame, # scores: columns task, arm, seed, score, value

@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt
 from ..runs import exact_scores
 from ..stats import sign_flip_test, tost_paired, bca_mean_ci, holm_bonferroni, detectable
 from ..figures import paper_dir, paper_figure, paper_style, save_figure, save_table, save_claims, format_ci
-from ..paper import Builder, runs_under, TASK_LABELS, iqm_table, load_plan
+from ..paper import Builder, runs_under, TASK_LABELS, iqm_table, load_plan, family_tests
 
 # %% ../../nbs/24_exp002w.ipynb #42538a16
 EXP002W_TASKS = {**TASK_LABELS, 'conditional': 'Conditional'} # the plan's settings, in its order
@@ -53,26 +53,9 @@ def exp002w_scores(root:Path)->pd.DataFrame:
 # %% ../../nbs/24_exp002w.ipynb #9445feec
 def exp002w_tests(s:pd.DataFrame, score:str='mean success over training', alpha:float=0.05, margin:float=SESOI,
                   n_resamples:int=10_000)->pd.DataFrame:
-    """The plan's families on `score`: per contrast the mean paired difference with its BCa interval (Bonferroni-simultaneous within its
-    family), the sign-flip p and TOST p (each Holm-adjusted within its family), and the call."""
-    rows, size = [], {}
-    for q, fam in exp002w_families().items():
-        size[q] = len(fam) # the planned family: a contrast not yet run counts with p = 1, so a partial result is never overstated
-        for task, x, y in [c for c in fam if {c[1], c[2]} <= set(s[(s.task == c[0]) & (s.score == score)].arm)]:
-            w = s[(s.task == task) & (s.score == score)].pivot(index='seed', columns='arm', values='value')[[x, y]].dropna()
-            d = (w[x] - w[y]).to_numpy()
-            lo, hi = bca_mean_ci(d, confidence=1 - alpha / size[q], n_resamples=n_resamples)
-            rows.append({'question': q, 'task': task, 'comparison': f'{EXP002W_ARMS[x]} - {EXP002W_ARMS[y]}', 'n': len(d), 'mean': d.mean(),
-                         'low': lo, 'high': hi, 'p': sign_flip_test(d), 'tost_p': tost_paired(d, margin, alpha)['p'],
-                         'detectable': detectable(d, size[q], alpha)})
-    t = pd.DataFrame(rows)
-    for q, g in t.groupby('question'):
-        pad = [1.0] * (size[q] - len(g))
-        t.loc[g.index, 'p_holm'], t.loc[g.index, 'tost_holm'] = holm_bonferroni([*g.p, *pad])[:len(g)], holm_bonferroni([*g.tost_p, *pad])[:len(g)]
-    arm = t.comparison.str.split(' - ').str[0]
-    t['verdict'] = [(f'{a} higher' if m > 0 else f'{a} lower') + (f', negligible (within ±{margin})' if e < alpha else '') if p < alpha else
-                    f'equivalent within {margin}' if e < alpha else 'undecided' for a, m, p, e in zip(arm, t['mean'], t.p_holm, t.tost_holm)]
-    return t
+    """The plan's families on `score`, tested by the one rule (`wmil.paper.family_tests`): per contrast the mean paired difference with its
+    BCa interval (Bonferroni-simultaneous within its family), the sign-flip p and TOST p (each Holm-adjusted within its family), and the call."""
+    return family_tests(s, exp002w_families(), EXP002W_ARMS, score, alpha, margin, n_resamples)
 
 # %% ../../nbs/24_exp002w.ipynb #b3ca03da
 def _label(t:pd.DataFrame)->pd.DataFrame:
