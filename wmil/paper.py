@@ -4,9 +4,9 @@
 
 # %% auto #0
 __all__ = ['TASK_LABELS', 'Builder', 'runs_under', 'builders', 'tiled_config', 'tasks_in', 'paired_interval', 'paired_cells',
-           'holm_family', 'contrast_tests', 'load_plan', 'family_tests', 'iqm_table', 'levels_table', 'build',
-           'latex_problems', 'referenced', 'check_draft', 'quoted_intervals', 'unmatched_intervals', 'paper_main',
-           'main']
+           'holm_family', 'contrast_tests', 'load_plan', 'family_tests', 'arm_scores', 'iqm_table', 'levels_table',
+           'build', 'latex_problems', 'referenced', 'check_draft', 'quoted_intervals', 'unmatched_intervals',
+           'paper_main', 'main']
 
 # %% ../nbs/14_paper.ipynb #ecac73b6
 import argparse, importlib, pkgutil, re, shutil, subprocess, sys, yaml
@@ -15,7 +15,7 @@ import pandas as pd
 import matplotlib
 from .config import Config, metrics_window, task_of
 from .env import reference_success
-from .runs import find_runs
+from .runs import find_runs, exact_scores
 from .stats import bootstrap_ci, paired_compare, holm_adjust, iqm, sign_flip_test, tost_paired, bca_mean_ci, holm_bonferroni, detectable
 from .figures import paper_dir, format_ci, fingerprint, mark_of
 
@@ -143,6 +143,17 @@ def family_tests(s:pd.DataFrame, # scores: columns task, arm, seed, score, value
     t['verdict'] = [(f'{a} higher' if m > 0 else f'{a} lower') + (f', negligible (within ±{margin})' if e < alpha else '') if p < alpha else
                     f'equivalent within {margin}' if e < alpha else 'undecided' for a, m, p, e in zip(arm, t['mean'], t.p_holm, t.tost_holm)]
     return t
+
+# %% ../nbs/14_paper.ipynb #sh4fam04
+def arm_scores(root:Path, # an experiment's results folder, runs at TASK/ARM/seeds_*
+               scores:dict, # score name -> (metric, the last updates it covers or None for all, the column rows are weighted by or None)
+              )->pd.DataFrame:
+    "Each seed's exact scores (`wmil.runs.exact_scores`): columns task, arm, seed, score, value."
+    parts = []
+    for score, (metric, span, weight) in scores.items():
+        s = exact_scores(root, metric, span, weight)
+        parts.append(s.assign(score=score, arm=s.condition.str.split('/').str[-1]))
+    return pd.concat(parts, ignore_index=True)[['task', 'arm', 'seed', 'score', 'value']]
 
 # %% ../nbs/14_paper.ipynb #sh4red03
 def iqm_table(s:pd.DataFrame, # scores: columns task, arm, seed, score, value

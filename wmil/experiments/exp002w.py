@@ -12,10 +12,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import matplotlib.pyplot as plt
-from ..runs import exact_scores
 from ..stats import sign_flip_test, tost_paired, bca_mean_ci, holm_bonferroni, detectable
 from ..figures import paper_dir, paper_figure, paper_style, save_figure, save_table, save_claims, format_ci
-from ..paper import Builder, runs_under, TASK_LABELS, iqm_table, load_plan, family_tests
+from ..paper import Builder, runs_under, TASK_LABELS, iqm_table, load_plan, family_tests, arm_scores
 
 # %% ../../nbs/24_exp002w.ipynb #42538a16
 EXP002W_TASKS = {**TASK_LABELS, 'conditional': 'Conditional'} # the plan's settings, in its order
@@ -44,11 +43,7 @@ EXP002W_SCORES = {'mean success over training': ('charts/success_rate', None, 'c
 
 def exp002w_scores(root:Path)->pd.DataFrame:
     "Each seed's exact scores (`EXP002W_SCORES`): columns task, arm, seed, score, value."
-    parts = []
-    for score, (metric, span, weight) in EXP002W_SCORES.items():
-        s = exact_scores(root, metric, span, weight)
-        parts.append(s.assign(score=score, arm=s.condition.str.split('/').str[-1]))
-    return pd.concat(parts, ignore_index=True)[['task', 'arm', 'seed', 'score', 'value']]
+    return arm_scores(root, EXP002W_SCORES)
 
 # %% ../../nbs/24_exp002w.ipynb #9445feec
 def exp002w_tests(s:pd.DataFrame, score:str='mean success over training', alpha:float=0.05, margin:float=SESOI,

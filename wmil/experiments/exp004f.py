@@ -12,10 +12,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import matplotlib.pyplot as plt
-from ..runs import exact_scores
 from ..stats import iqm, bootstrap_ci
 from ..figures import paper_dir, paper_figure, paper_style, save_figure, save_table, save_claims
-from ..paper import Builder, runs_under, TASK_LABELS, iqm_table, load_plan, family_tests
+from ..paper import Builder, runs_under, TASK_LABELS, iqm_table, load_plan, family_tests, arm_scores
 
 # %% ../../nbs/26_exp004f.ipynb #f4f00005
 EXP004F_TASKS = {k: TASK_LABELS[k] for k in ('pattern_echo', 'sequence_next')} # the plan's settings, in its order
@@ -36,11 +35,7 @@ EXP004F_SCORES = {'final success': ('charts/success_rate', 250, 'charts/scored_a
 
 def exp004f_scores(root:Path)->pd.DataFrame:
     "Each seed's exact scores (`EXP004F_SCORES`): columns task, arm, seed, score, value."
-    parts = []
-    for score, (metric, span, weight) in EXP004F_SCORES.items():
-        s = exact_scores(root, metric, span, weight)
-        parts.append(s.assign(score=score, arm=s.condition.str.split('/').str[-1]))
-    return pd.concat(parts, ignore_index=True)[['task', 'arm', 'seed', 'score', 'value']]
+    return arm_scores(root, EXP004F_SCORES)
 
 def exp004f_tests(s:pd.DataFrame, score:str='final success', alpha:float=0.05, margin:float=SESOI, n_resamples:int=10_000)->pd.DataFrame:
     "The plan's families on `score`, by the one rule (`wmil.paper.family_tests`)."
