@@ -48,6 +48,8 @@ def _parent_flags(p:argparse.ArgumentParser):
     g = p.add_argument_group('parent')
     g.add_argument('--parent', choices=['deterministic', 'noisy', 'llm'], help='who judges the actions (default: deterministic, the rule)')
     g.add_argument('--parent-noise', type=float, metavar='EPS', help='noisy parent: probability of flipping each judgement')
+    g.add_argument('--parent-fnr', type=float, metavar='P', help='noisy parent: probability that a right action goes unrewarded (default: --parent-noise)')
+    g.add_argument('--parent-fpr', type=float, metavar='P', help='noisy parent: probability that a wrong action is rewarded (default: --parent-noise)')
     g.add_argument('--parent-skip', type=float, metavar='P', help='noisy parent: probability of not answering a judgement (the step stays unlabelled)')
     g.add_argument('--parent-errors', choices=['fresh', 'frozen'],
                    help='noisy parent: each judgement flipped anew, or a random set of (view, action) pairs flipped for the whole run (default: fresh)')
@@ -142,7 +144,8 @@ def train_parser()->argparse.ArgumentParser:
 _FLAG_FIELDS = {k: k for k in ( # the flags that set the config field of the same name
     'task', 'total_steps', 'batch_size', 'world_model_coef', 'world_model_grad', 'world_model_loss', 'world_model_head', 'core', 'positions',
     'device', 'context_len', 'algo', 'rollout_len', 'gamma', 'lr', 'time_limit', 'reward_weights', 'reward_scaling', 'baseline', 'policy_steps',
-    'lr_schedule', 'curriculum', 'eval_episodes', 'heldout_episodes', 'num_actions', 'parent', 'parent_noise', 'parent_skip', 'parent_errors',
+    'lr_schedule', 'curriculum', 'eval_episodes', 'heldout_episodes', 'num_actions', 'parent', 'parent_noise', 'parent_fnr', 'parent_fpr', 'parent_skip',
+    'parent_errors',
     'parent_judges', 'llm_backend', 'llm_model', 'llm_base_url', 'llm_template', 'llm_threshold', 'llm_fallback', 'llm_cache', 'grading_budget',
     'query_selection', 'unlabelled', 'imagine_horizon', 'imagine_updates', 'imagine_control', 'planner', 'plan_depth', 'plan_simulations',
     'plan_weight', 'reward_head')}
