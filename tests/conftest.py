@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+# Under pytest-xdist (`-n auto`: a worker per core; .ci/run runs the notebooks so) each worker and what it starts (a notebook,
+# `wmil-train`) computes on one thread, so N workers share N cores instead of fighting over them (set before anything imports torch).
+if 'PYTEST_XDIST_WORKER' in os.environ: os.environ.setdefault('OMP_NUM_THREADS', '1')
 
 def pytest_addoption(parser):
     parser.addoption('--runslow', action='store_true', help='also run the long target checks (minutes each)')
@@ -25,12 +28,14 @@ def tier(path:Path)->str|None:
 def pytest_configure(config):
     config.addinivalue_line('markers', 'slow: a long training run checking an issue target; skipped unless --runslow')
     for name, what in TIERS.items(): config.addinivalue_line('markers', f'{name}: {what}')
+    config.addinivalue_line('markers', "study: an experiment or analysis notebook's short version (the quick loop leaves them to the full suite)")
 
 def pytest_collection_modifyitems(config, items):
     skip = pytest.mark.skip(reason='long run: use --runslow')
     for item in items:
         t = tier(Path(item.fspath))
         if t: item.add_marker(getattr(pytest.mark, t))
+        if getattr(item, 'originalname', '') == 'test_short_version_runs': item.add_marker(pytest.mark.study)
         if item.get_closest_marker('timeout') is None: item.add_marker(pytest.mark.timeout(DEFAULT_TIMEOUT(t, 600)))
         if 'slow' in item.keywords and not config.getoption('--runslow'): item.add_marker(skip)
 
