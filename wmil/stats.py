@@ -5,7 +5,8 @@
 # %% auto #0
 __all__ = ['AGGREGATES', 'iqm', 'bootstrap_ci', 'probability_of_improvement', 'Comparison', 'compare', 'PairedComparison',
            'paired_compare', 'holm_bonferroni', 'holm_adjust', 'aggregate', 'retention', 'log_auc', 'calls_to',
-           'kaplan_meier', 'km_median', 'km_median_ratio', 'sign_flip_test', 'tost_paired', 'bca_mean_ci', 'detectable']
+           'kaplan_meier', 'km_median', 'km_median_ci', 'km_median_ratio', 'sign_flip_test', 'tost_paired',
+           'bca_mean_ci', 'detectable']
 
 # %% ../nbs/09_stats.ipynb #057fa440
 import warnings
@@ -244,9 +245,21 @@ def kaplan_meier(times, # each seed's time to the target, or its budget where it
 
 def km_median(times, censored)->float:
     "The Kaplan-Meier median: the first time at which at most half the seeds are still short of the target; `inf` if more than half never reach it."
-    km = kaplan_meier(times, censored)
-    hit = km.time[km.survival <= 0.5 + 1e-12]
-    return float(hit.iloc[0]) if len(hit) else float('inf')
+    t, c = np.asarray(times, float), np.asarray(censored, bool) # kaplan_meier's product, in arrays (bootstraps call this thousands of times)
+    if t.ndim != 1 or t.shape != c.shape or not len(t): raise ValueError(f"times and censored need one value per seed each, got shapes {t.shape} and {c.shape}")
+    u = np.unique(t[~c])
+    s = np.cumprod(1 - ((t == u[:, None]) & ~c).sum(1) / (t >= u[:, None]).sum(1))
+    hit = u[s <= 0.5 + 1e-12]
+    return float(hit[0]) if len(hit) else float('inf')
+
+# %% ../nbs/09_stats.ipynb #km7a0012
+def km_median_ci(times, censored, confidence:float=0.95, n_resamples:int=2000,
+                 seed=0, # an int, or a numpy Generator to draw from (several cells from one stream)
+                )->tuple:
+    "The Kaplan-Meier median with a seed-bootstrap percentile interval: (median, low, high), ends taken without interpolation (they may be `inf`)."
+    t, c, a, rng = np.asarray(times, float), np.asarray(censored, bool), (1 - confidence) / 2, np.random.default_rng(seed)
+    boot = [km_median(t[i], c[i]) for i in rng.integers(0, len(t), (n_resamples, len(t)))]
+    return km_median(t, c), float(np.percentile(boot, 100 * a, method='lower')), float(np.percentile(boot, 100 * (1 - a), method='higher'))
 
 def km_median_ratio(x_times, x_censored, y_times, y_censored, # two arms, one value per seed each, the same seeds in the same order
                     confidence:float=0.95, n_resamples:int=10_000, seed:int=0)->dict:
@@ -262,7 +275,8 @@ def km_median_ratio(x_times, x_censored, y_times, y_censored, # two arms, one va
                           rng=np.random.default_rng(seed))
         lo, hi = np.exp(r.confidence_interval.low), np.exp(r.confidence_interval.high)
         if np.isfinite(lo) and np.isfinite(hi): return {'ratio': ratio, 'low': float(lo), 'high': float(hi), 'method': 'BCa'}
-    lo, hi = np.nanpercentile(np.where(np.isnan(boot), np.inf, boot), [100 * a, 100 * (1 - a)])
+    b = np.where(np.isnan(boot), np.inf, boot) # inf / inf: neither reached, counted as unbounded; ends without interpolation (inf - inf is nan)
+    lo, hi = np.percentile(b, 100 * a, method='lower'), np.percentile(b, 100 * (1 - a), method='higher')
     return {'ratio': ratio, 'low': float(lo), 'high': float(hi), 'method': 'percentile'}
 
 # %% ../nbs/09_stats.ipynb #km7a0003

@@ -4,9 +4,9 @@
 
 # %% auto #0
 __all__ = ['EXP005', 'EXP005_ARMS', 'EXP005_PAIRS', 'EXP005_HEADLINE', 'PAPER', 'exp005_base', 'exp005_conditions', 'exp005_rows',
-           'exp005_scores', 'exp005_per_seed', 'geo_mean_ci', 'exp005_table', 'exp005_success_table',
-           'exp005_full_calls', 'top_budget', 'exp005_consequence', 'exp005_tests', 'exp005_headline', 'exp005_goal',
-           'exp005_figure']
+           'exp005_scores', 'exp005_per_seed', 'km_cell', 'km_ratio', 'km_ratio_cell', 'exp005_table',
+           'exp005_success_table', 'exp005_full_calls', 'top_budget', 'exp005_consequence', 'exp005_tests',
+           'exp005_headline', 'exp005_goal', 'exp005_figure']
 
 # %% ../../nbs/21_exp005.ipynb #cd53bc5c
 from pathlib import Path
@@ -15,7 +15,7 @@ import pandas as pd
 import matplotlib.pyplot as plt
 from ..config import Config
 from ..runs import load_runs, load_configs
-from ..stats import bootstrap_ci, calls_to, log_auc
+from ..stats import bootstrap_ci, calls_to, log_auc, km_median, km_median_ci, km_median_ratio
 from ..figures import paper_figure, paper_style, save_figure, save_table, format_ci
 from ..paper import Builder, runs_under, TASK_LABELS, paired_cells, holm_family
 
@@ -77,11 +77,27 @@ def exp005_per_seed(s:pd.DataFrame, # `exp005_scores`
                          'auc': log_auc(h.calls.to_numpy(), h.success.to_numpy()), 'n_budgets': len(h)})
     return pd.DataFrame(rows)
 
-def geo_mean_ci(x, n_resamples:int=10_000, seed:int=0)->tuple:
-    "Geometric mean of positive values over seeds, with a 95% percentile-bootstrap interval: (mean, low, high)."
-    lx = np.log(np.asarray(x, float))
-    lo, hi = bootstrap_ci(lx, 'mean', n_resamples=n_resamples, seed=seed)
-    return float(np.exp(lx.mean())), float(np.exp(lo)), float(np.exp(hi))
+def km_cell(times, censored, n_resamples:int=2000, fmt:str='{:.0f}')->str:
+    """Calls to target over seeds as a table cell: the Kaplan-Meier median [95% seed-bootstrap percentile interval] (`wmil.stats.km_median_ci`),
+    censored seeds counted as censored, never entered at the budget; '> T, not reached by half' where more than half never reach it."""
+    m, lo, hi = km_median_ci(times, censored, n_resamples=n_resamples)
+    if not np.isfinite(m): return f'> {fmt.format(max(times))}, not reached by half'
+    return f"{fmt.format(m)} [{fmt.format(lo)}, {fmt.format(hi) if np.isfinite(hi) else 'not reached'}]"
+
+def km_ratio(x_times, x_censored, y_times, y_censored, n_resamples:int=2000)->tuple:
+    """X's Kaplan-Meier median calls over Y's on paired seeds, with its paired seed-bootstrap interval (`wmil.stats.km_median_ratio`):
+    (ratio, low, high); 0 or `inf` where one median is not reached, `nan` where neither is."""
+    r = km_median_ratio(x_times, x_censored, y_times, y_censored, n_resamples=n_resamples)
+    return r['ratio'], r['low'], r['high']
+
+def km_ratio_cell(x_times, x_censored, y_times, y_censored, n_resamples:int=2000)->str:
+    "`km_ratio` as a table cell: a bound where one arm's median is not reached (its median is past its budget), and 'unbounded' interval ends."
+    mx, my = km_median(x_times, x_censored), km_median(y_times, y_censored)
+    if not (np.isfinite(mx) or np.isfinite(my)): return 'neither reached by half'
+    if not np.isfinite(mx): return f'> {max(x_times) / my:.2f}'
+    if not np.isfinite(my): return f'< {mx / max(y_times):.2f}'
+    r, lo, hi = km_ratio(x_times, x_censored, y_times, y_censored, n_resamples)
+    return f"{r:.2f} [{lo:.2f}, {f'{hi:.2f}' if np.isfinite(hi) else 'unbounded'}]"
 
 # %% ../../nbs/21_exp005.ipynb #543e18b5
 def exp005_table(per:pd.DataFrame, n_resamples:int=10_000)->pd.DataFrame:
@@ -90,18 +106,16 @@ def exp005_table(per:pd.DataFrame, n_resamples:int=10_000)->pd.DataFrame:
     for (task, parent), g in per.groupby(['task', 'parent'], sort=False):
         by = {a: h.set_index('seed') for a, h in g.groupby('arm')}
         for arm, h in sorted(by.items()):
-            c, lo, hi = geo_mean_ci(h.calls_to, n_resamples)
             k = int(h.censored.sum())
             a, alo, ahi = h.auc.mean(), *bootstrap_ci(h.auc.to_numpy(), 'mean', n_resamples=n_resamples)
             row = {'task': task, 'parent': parent, 'arm': arm, 'n': len(h), 'target': f'{h.target.iloc[0]:.3f}', 'budgets': f'{int(h.n_budgets.iloc[0])}',
                    'not reached': f'{k}/{len(h)}', 'at fewest': f'{int(h.at_lowest.sum())}/{len(h)}',
-                   'calls to target': ('>= ' if k else '') + format_ci(c, lo, hi, '{:.0f}'), 'log-AUC': format_ci(a, alo, ahi)}
+                   'calls to target (KM median)': km_cell(h.calls_to, h.censored), 'log-AUC': format_ci(a, alo, ahi)}
             for ref in ('A1', 'A2'):
                 if ref == arm or ref not in by: row[f'{ref} / arm'] = '--'; continue
                 both = by[ref].join(h, lsuffix='_r', how='inner')
-                r, rlo, rhi = geo_mean_ci(both.calls_to_r / both.calls_to, n_resamples)
-                bound = both.censored_r.any() or both.censored.any() or both.at_lowest_r.any() or both.at_lowest.any()
-                row[f'{ref} / arm'] = ('~' if bound else '') + format_ci(r, rlo, rhi, '{:.2f}')
+                bound = both.at_lowest_r.any() or both.at_lowest.any() # a seed at the target with the fewest calls tried: its count is a bound
+                row[f'{ref} / arm'] = ('~' if bound else '') + km_ratio_cell(both.calls_to_r, both.censored_r, both.calls_to, both.censored)
             rows.append(row)
     return pd.DataFrame(rows)
 
@@ -133,11 +147,11 @@ def exp005_full_calls(rows:pd.DataFrame, # `exp005_rows`
             c.append(calls_to(h.calls.to_numpy(), h.success.to_numpy(), target)); first.append(bool(h.success.iloc[1] >= target))
         t, k, a1 = np.array([x for x, _ in c]), sum(x for _, x in c), p[p.arm == 'A1'].calls_to.to_numpy()
         every = int(g.calls.drop_duplicates().nsmallest(2).iloc[-1]) # the first evaluation after the start
-        est = f'at most {every:,}' if all(first) else format_ci(*geo_mean_ci(t, n_resamples), '{:,.0f}') # within one interval: not measured
+        est = f'at most {every:,}' if all(first) else km_cell(t, [x for _, x in c], fmt='{:,.0f}') # within one interval: not measured
         out.append({'task': task, 'n': len(t), 'target': f'{target:.3f}', 'evaluated every': f'{every:,}',
                     'not reached': f'{k}/{len(t)}', 'at first evaluation': f'{sum(first)}/{len(t)}',
                     'full supervision': est, 'range': '--' if all(first) else f'{t.min():,.0f}-{t.max():,.0f}',
-                    'A1': format_ci(*geo_mean_ci(a1, n_resamples), '{:,.0f}') if len(a1) else '--', 'run total': f'{int(g.calls.max()):,}'})
+                    'A1': km_cell(a1, p[p.arm == 'A1'].censored, fmt='{:,.0f}') if len(a1) else '--', 'run total': f'{int(g.calls.max()):,}'})
     return pd.DataFrame(out)
 
 # %% ../../nbs/21_exp005.ipynb #bf579f8c
@@ -161,10 +175,9 @@ def exp005_consequence(rows:pd.DataFrame, per:pd.DataFrame, budget:int|None=None
         if len(seeds) < 2: continue
         a2, a3 = np.array([first['A2'][s][0] for s in seeds]), np.array([first['A3'][s][0] for s in seeds])
         cens = [sum(first[a][s][1] for s in seeds) for a in ('A2', 'A3')]
-        r = geo_mean_ci(a2 / a3, n_resamples)
-        out.append({'task': task, 'budget': b, 'n': len(seeds), 'A2 steps to target': format_ci(*geo_mean_ci(a2, n_resamples), '{:.0f}'),
-                    'A3 steps to target': format_ci(*geo_mean_ci(a3, n_resamples), '{:.0f}'), 'censored (A2, A3)': f'{cens[0]}, {cens[1]}',
-                    'A2 / A3': ('~' if any(cens) else '') + format_ci(*r, '{:.2f}'), 'ratio': r})
+        c2, c3 = np.array([first['A2'][s][1] for s in seeds]), np.array([first['A3'][s][1] for s in seeds])
+        out.append({'task': task, 'budget': b, 'n': len(seeds), 'A2 steps to target': km_cell(a2, c2), 'A3 steps to target': km_cell(a3, c3),
+                    'censored (A2, A3)': f'{cens[0]}, {cens[1]}', 'A2 / A3': km_ratio_cell(a2, c2, a3, c3), 'ratio': km_ratio(a2, c2, a3, c3)})
     return pd.DataFrame(out)
 
 # %% ../../nbs/21_exp005.ipynb #f9ff3b4b
@@ -201,11 +214,11 @@ def exp005_goal(per:pd.DataFrame, cons:pd.DataFrame, n_resamples:int=10_000)->pd
         a1, a3 = g[g.arm == 'A1'].set_index('seed'), g[g.arm == 'A3'].set_index('seed')
         both = a1.join(a3, lsuffix='_1', how='inner')
         if len(both) < 2: continue
-        r, lo, hi = geo_mean_ci(both.calls_to_1 / both.calls_to, n_resamples)
+        r, lo, hi = km_ratio(both.calls_to_1, both.censored_1, both.calls_to, both.censored)
         c = cons[cons.task == task]
         cr = c.ratio.iloc[0] if len(c) else (np.nan, np.nan, np.nan)
         met = bool(r >= 10 and lo > 1 and not both.censored.any() and cr[0] >= 2 and cr[1] > 1)
-        out.append({'task': task, 'A1 / A3 grading calls': ('>= ' if both.censored_1.any() else '') + format_ci(r, lo, hi, '{:.2f}'),
+        out.append({'task': task, 'A1 / A3 grading calls': km_ratio_cell(both.calls_to_1, both.censored_1, both.calls_to, both.censored),
                     'A3 censored': f'{int(both.censored.sum())}/{len(both)}', 'A2 / A3 consequence calls': c['A2 / A3'].iloc[0] if len(c) else '--',
                     'goal met': 'yes' if met else 'no'})
     return pd.DataFrame(out)
