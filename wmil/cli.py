@@ -260,6 +260,8 @@ def audit_main(argv:list|None=None)->int:
         tpls = [load_template(args.task, v) for v in variants] # every variant checked before a model is loaded
         lm = llm_backend(args.backend, args.model, args.base_url, args.answer)
         for tpl in tpls:
+            if args.template == 'all' and tpl.chat and not getattr(lm, 'chat', True): # 'all' means all this model can take
+                print(f"{tpl.id}: skipped, a chat prompt and {lm.model} has no chat template", flush=True); continue
             results.append(audit(Judge(task, tpl, lm, JudgementCache(args.cache or None)), args.threshold, args.calibrate, args.seed, views=args.views))
             print(_audit_lines(results[-1]), flush=True)
     except LLMError as e: p.error(str(e))
