@@ -158,7 +158,8 @@ class LocalLM:
                  batch_size:int=64, # prompts per forward pass
                 ):
         path = packaged_model(model) if model in ('', *PACKAGED_MODELS) else Path(model).expanduser()
-        if not path.exists(): raise LLMError(f"model {path} does not exist; give a model folder, a .gguf file, or a packaged model ({', '.join(PACKAGED_MODELS)})")
+        if not path.exists():
+            raise LLMError(f"model {path} does not exist; give a model folder, a .gguf file, or a packaged model ({', '.join(PACKAGED_MODELS)})")
         tf = _need('transformers'); _need('accelerate')
         if path.suffix == '.gguf': _need('gguf')
         kw, folder = ({'gguf_file': path.name}, path.parent) if path.suffix == '.gguf' else ({}, path)
@@ -346,7 +347,8 @@ class Judge:
         check_template(template, task)
         if template.chat and not getattr(backend, 'chat', True):
             ok = [v for v in template_variants(task.name) if not load_template(task.name, v).chat]
-            raise LLMError(f"prompt variant {template.id} is a chat prompt, but {backend.model} has no chat template; use a completion variant: {', '.join(ok)}")
+            raise LLMError(f"prompt variant {template.id} is a chat prompt, but {backend.model} has no chat template; "
+                           f"use a completion variant: {', '.join(ok)}")
         VIEWS[task.name][1](task, task.init(uniform(seed_key(0), (1, task.n_draws)))) # a view that cannot show this task's states says so now
         self.task, self.tpl, self.lm, self.cache = task, template, backend, cache
         self.fields = VIEWS[task.name][0] + ('reply',)
