@@ -4,9 +4,9 @@
 
 # %% auto #0
 __all__ = ['TASK_LABELS', 'Builder', 'runs_under', 'builders', 'tiled_config', 'tasks_in', 'paired_interval', 'paired_cells',
-           'holm_family', 'contrast_tests', 'load_plan', 'family_tests', 'arm_scores', 'iqm_table', 'levels_table',
-           'build', 'latex_problems', 'referenced', 'check_draft', 'quoted_intervals', 'unmatched_intervals',
-           'paper_main', 'main']
+           'holm_family', 'contrast_tests', 'load_plan', 'family_tests', 'arm_scores', 'tests_table', 'latex_call',
+           'each_call', 'iqm_table', 'levels_table', 'seeds_figure', 'build', 'latex_problems', 'referenced',
+           'check_draft', 'quoted_intervals', 'unmatched_intervals', 'paper_main', 'main']
 
 # %% ../nbs/14_paper.ipynb #ecac73b6
 import argparse, importlib, pkgutil, re, shutil, subprocess, sys, yaml
@@ -17,7 +17,7 @@ from .config import Config, metrics_window, task_of
 from .env import reference_success
 from .runs import find_runs, exact_scores
 from .stats import bootstrap_ci, paired_compare, holm_adjust, iqm, sign_flip_test, tost_paired, bca_mean_ci, holm_bonferroni, detectable
-from .figures import paper_dir, format_ci, fingerprint, mark_of
+from .figures import paper_dir, format_ci, fingerprint, mark_of, paper_figure, paper_style
 
 # %% ../nbs/14_paper.ipynb #080e94db
 class Builder:
@@ -155,6 +155,26 @@ def arm_scores(root:Path, # an experiment's results folder, runs at TASK/ARM/see
         parts.append(s.assign(score=score, arm=s.condition.str.split('/').str[-1]))
     return pd.concat(parts, ignore_index=True)[['task', 'arm', 'seed', 'score', 'value']]
 
+# %% ../nbs/14_paper.ipynb #sh4fam06
+def tests_table(t:pd.DataFrame, # `family_tests`
+                tasks:dict, # task -> its name in the table
+                margin:float)->pd.DataFrame:
+    "A pre-registered room's tests as the draft's appendix shows them: per contrast its family, n, interval, adjusted p-values, what it could detect, its call."
+    return t.assign(Task=t.task.map(lambda x: tasks.get(x, x)), **{
+        'mean difference [simultaneous 95% BCa]': [f'{m:+.3f} [{l:+.3f}, {h:+.3f}]' for m, l, h in zip(t['mean'], t.low, t.high)],
+        'p (sign-flip, Holm)': t.p_holm.map('{:.3g}'.format), f'TOST p at {margin} (Holm)': t.tost_holm.map('{:.3g}'.format),
+        'detectable': t.detectable.map('{:.3f}'.format)})[['question', 'Task', 'comparison', 'n', 'mean difference [simultaneous 95% BCa]',
+                                                            'p (sign-flip, Holm)', f'TOST p at {margin} (Holm)', 'detectable', 'verdict']].set_index('question')
+
+def latex_call(v:str)->str: return v.replace('±', '$\\pm$') # a call as LaTeX writes it
+
+def each_call(t:pd.DataFrame, # `family_tests` rows
+              tasks:dict, # task -> its name in the sentence
+              digits:int=3)->str:
+    "Per contrast: the task, the difference with its simultaneous interval, and the call, as a LaTeX list for a generated sentence."
+    f = lambda v: f'${v:+.{digits}f}$'
+    return '; '.join(f"{tasks[r.task]} {f(r.mean)} [{f(r.low)}, {f(r.high)}], {latex_call(r.verdict)}" for r in t.itertuples())
+
 # %% ../nbs/14_paper.ipynb #sh4red03
 def iqm_table(s:pd.DataFrame, # scores: columns task, arm, seed, score, value
               tasks:list, scores:list, arms:list, n_resamples:int=10_000, label=lambda arm: arm,
@@ -182,6 +202,27 @@ def levels_table(tasks:list, base)->pd.DataFrame:
         rows.append({'task': task, 'chance': ref['chance'], 'memoryless': ref['window_1'], f'window of {cfg.context_len}': ref[f'window_{cfg.context_len}'],
                      'ceiling': ref['ceiling']})
     return pd.DataFrame(rows)
+
+# %% ../nbs/14_paper.ipynb #sh4fig05
+def seeds_figure(s:pd.DataFrame, # scores: columns task, arm, seed, score, value
+                 tasks:dict, # task -> its panel title, in panel order (tasks without scores are left out)
+                 arms:dict, # arm -> its label, in the x-axis's order
+                 score:str='final success'):
+    "One panel per task: each seed's `score` under each arm (dots) and the arm's IQM (bar), so that no seed hides behind the summary."
+    import numpy as np
+    shown = [t for t in tasks if t in set(s.task)]
+    fig, axes = paper_figure('column', height=1.9, ncols=len(shown), squeeze=False, sharey=True)
+    with paper_style():
+        for ax, task in zip(axes[0], shown):
+            for i, arm in enumerate(arms):
+                v = s[(s.task == task) & (s.arm == arm) & (s.score == score)].value.to_numpy()
+                if not len(v): continue
+                ax.scatter(i + np.linspace(-0.15, 0.15, len(v)), v, s=6, color='#0173b2', alpha=0.7, zorder=3)
+                ax.hlines(iqm(v), i - 0.3, i + 0.3, color='k', lw=1.2)
+            ax.set_xticks(range(len(arms)), list(arms.values()), rotation=45, ha='right')
+            ax.set_title(tasks[task]); ax.set_ylim(0, 1.05)
+        axes[0, 0].set_ylabel(score)
+    return fig
 
 # %% ../nbs/14_paper.ipynb #c72161dc
 def build(results=None, # default: paper_dir()/'results'

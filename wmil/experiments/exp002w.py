@@ -14,7 +14,7 @@ import pandas as pd
 import matplotlib.pyplot as plt
 from ..stats import sign_flip_test, tost_paired, bca_mean_ci, holm_bonferroni, detectable
 from ..figures import paper_dir, paper_figure, paper_style, save_figure, save_table, save_claims, format_ci
-from ..paper import Builder, runs_under, TASK_LABELS, iqm_table, load_plan, family_tests, arm_scores
+from ..paper import Builder, runs_under, TASK_LABELS, iqm_table, load_plan, family_tests, arm_scores, each_call, latex_call
 
 # %% ../../nbs/24_exp002w.ipynb #42538a16
 EXP002W_TASKS = {**TASK_LABELS, 'conditional': 'Conditional'} # the plan's settings, in its order
@@ -101,11 +101,7 @@ def exp002w_figure(e:pd.DataFrame, margin:float=SESOI):
 def _interval(m:float, lo:float, hi:float)->str:
     return f"${m:+.4f}$ [${lo:+.4f}$, ${hi:+.4f}$]"
 
-def _call(v:str)->str: return v.replace('±', '$\\pm$') # a call as LaTeX writes it
-
-def _each(t:pd.DataFrame)->str:
-    "Per task: the difference, its interval and its call, as a LaTeX list."
-    return '; '.join(f"{EXP002W_TASKS[r.task]} {_interval(r.mean, r.low, r.high)}, {_call(r.verdict)}" for r in t.itertuples())
+def _each(t:pd.DataFrame)->str: return each_call(t, EXP002W_TASKS, 4) # per task: the difference, its interval, its call
 
 def _weights(t:pd.DataFrame)->str:
     "Per task: the weights whose difference from off its family finds (which way, and whether negligible), and those shown equivalent to off."
@@ -131,7 +127,7 @@ def exp002w_claims(t:pd.DataFrame, s:pd.DataFrame)->dict:
             'expTwoWTwoMatched': _each(q['Q2'][q['Q2'].comparison == 'matched - off']) if 'Q2' in q else 'not run',
             'expTwoWThree': _weights(q['Q3']) if 'Q3' in q else 'not run',
             'expTwoWFour': 'not run' if four is None
-            else f"{_interval(four['mean'], four.low, four.high)} (sign-flip $p = {four.p_holm:.3g}$, TOST $p = {four.tost_holm:.3g}$), {_call(four.verdict)}",
+            else f"{_interval(four['mean'], four.low, four.high)} (sign-flip $p = {four.p_holm:.3g}$, TOST $p = {four.tost_holm:.3g}$), {latex_call(four.verdict)}",
             'expTwoWFourHeld': ('held, by a difference within the smallest one of interest' if 'negligible' in four.verdict else 'held') if held else 'failed',
             'expTwoWDetectable': ', '.join(f"{k} {g.detectable.median():.4f}" for k, g in q.items()),
             'expTwoWShare': ', '.join(f"{EXP002W_ARMS[a]} {share[a]:.2f}" for a in ('w0.03', 'w0.1', 'w0.3', 'wm_on') if a in share)}

@@ -14,7 +14,7 @@ import pandas as pd
 import matplotlib.pyplot as plt
 from ..stats import iqm, bootstrap_ci
 from ..figures import paper_dir, paper_figure, paper_style, save_figure, save_table, save_claims
-from ..paper import Builder, runs_under, TASK_LABELS, iqm_table, load_plan, family_tests, arm_scores
+from ..paper import Builder, runs_under, TASK_LABELS, iqm_table, load_plan, family_tests, arm_scores, seeds_figure, tests_table, each_call
 
 # %% ../../nbs/26_exp004f.ipynb #f4f00005
 EXP004F_TASKS = {k: TASK_LABELS[k] for k in ('pattern_echo', 'sequence_next')} # the plan's settings, in its order
@@ -52,35 +52,15 @@ def exp004f_table(s:pd.DataFrame, n_resamples:int=10_000)->pd.DataFrame:
                  ).rename(columns={'score': 'Score'}).set_index('Task')
 
 def exp004f_tests_table(t:pd.DataFrame)->pd.DataFrame:
-    "The tests as the draft's appendix shows them."
-    return _label(t).assign(**{'mean difference [simultaneous 95% BCa]': [f'{m:+.3f} [{l:+.3f}, {h:+.3f}]' for m, l, h in zip(t['mean'], t.low, t.high)],
-                               'p (sign-flip, Holm)': t.p_holm.map('{:.3g}'.format), f'TOST p at {SESOI} (Holm)': t.tost_holm.map('{:.3g}'.format),
-                               'detectable': t.detectable.map('{:.3f}'.format)}
-                    )[['question', 'Task', 'comparison', 'n', 'mean difference [simultaneous 95% BCa]', 'p (sign-flip, Holm)',
-                       f'TOST p at {SESOI} (Holm)', 'detectable', 'verdict']].set_index('question')
+    "The tests as the draft's appendix shows them (`wmil.paper.tests_table`)."
+    return tests_table(t, EXP004F_TASKS, SESOI)
 
 def exp004f_figure(s:pd.DataFrame, score:str='final success'):
-    "One panel per task: each seed's score under each parent (dots) and the IQM (bar)."
-    tasks = [t for t in EXP004F_TASKS if t in set(s.task)]
-    fig, axes = paper_figure('column', height=1.9, ncols=len(tasks), squeeze=False, sharey=True)
-    with paper_style():
-        for ax, task in zip(axes[0], tasks):
-            for i, arm in enumerate(EXP004F_ARMS):
-                v = s[(s.task == task) & (s.arm == arm) & (s.score == score)].value.to_numpy()
-                if not len(v): continue
-                ax.scatter(i + np.linspace(-0.15, 0.15, len(v)), v, s=6, color='#0173b2', alpha=0.7, zorder=3)
-                ax.hlines(iqm(v), i - 0.3, i + 0.3, color='k', lw=1.2)
-            ax.set_xticks(range(len(EXP004F_ARMS)), list(EXP004F_ARMS.values()), rotation=45, ha='right')
-            ax.set_title(EXP004F_TASKS[task]); ax.set_ylim(0, 1.05)
-        axes[0, 0].set_ylabel(score)
-    return fig
+    "One panel per task: each seed's score under each parent (dots) and the IQM (bar) (`wmil.paper.seeds_figure`)."
+    return seeds_figure(s, EXP004F_TASKS, EXP004F_ARMS, score)
 
 # %% ../../nbs/26_exp004f.ipynb #f4f00015
-def _call(v:str)->str: return v.replace('±', '$\\pm$') # a call as LaTeX writes it
-
-def _each(t:pd.DataFrame)->str:
-    "Per task: the difference, its simultaneous interval and its call, as LaTeX."
-    return '; '.join(f"{EXP004F_TASKS[r.task]} ${r.mean:+.3f}$ [${r.low:+.3f}$, ${r.high:+.3f}$], {_call(r.verdict)}" for r in t.itertuples())
+def _each(t:pd.DataFrame)->str: return each_call(t, EXP004F_TASKS) # per task: the difference, its simultaneous interval, its call
 
 def _parts(q:dict)->str:
     "Which part of the plan's account held on which task: Q1's and Q2's calls, task by task."
