@@ -56,7 +56,7 @@ def _parent_flags(p:argparse.ArgumentParser):
     g.add_argument('--parent-judges', choices=['goal', 'moves'],
                    help="what the rule parent pays for: 'goal' (the task's reward) or, in a world, 'moves' (every good move)")
     g.add_argument('--llm-backend', choices=['local', 'openai'], help='llm parent: in-process transformers, or an OpenAI-compatible server')
-    g.add_argument('--llm-model', metavar='M', help='local: model folder or .gguf (default: bundled SmolLM2-135M-Instruct); openai: model name')
+    g.add_argument('--llm-model', metavar='M', help='local: smollm2-135m (default), gemma3-270m, a model folder or .gguf; openai: model name')
     g.add_argument('--llm-base-url', metavar='URL', help='openai: server address, e.g. http://127.0.0.1:8080/v1 (default: $WMIL_LLM_BASE_URL)')
     g.add_argument('--llm-template', metavar='VARIANT', help="prompt variant in wmil/prompts/TASK.yaml (default: the task's)")
     g.add_argument('--llm-threshold', type=float, metavar='T', help="yes where log p(yes) - log p(no) > T (default: the template's calibrated one)")
@@ -229,7 +229,7 @@ def audit_parser()->argparse.ArgumentParser:
     p = _Parser(prog='wmil-audit-parent', description="Compare an LLM parent's judgements with the task's rule over its (state, action) space.")
     p.add_argument('--task', required=True, choices=list(TASKS), help='the task whose rule is the reference')
     p.add_argument('--backend', choices=['local', 'openai'], default='local', help='in-process transformers, or an OpenAI-compatible server')
-    p.add_argument('--model', default='', help='local: model folder or .gguf (default: bundled SmolLM2-135M-Instruct); openai: model name')
+    p.add_argument('--model', default='', help='local: smollm2-135m (default), gemma3-270m, a model folder or .gguf; openai: model name')
     p.add_argument('--base-url', default='', metavar='URL', help='openai: server address (default: $WMIL_LLM_BASE_URL); key from $WMIL_LLM_API_KEY')
     p.add_argument('--answer', choices=['logprobs', 'json'], default='logprobs', help='openai: how the answer is read')
     p.add_argument('--template', default='', metavar='VARIANT', help="prompt variant (default: the task's), or 'all'")

@@ -116,7 +116,7 @@ class ParentFields:
     # parent's only way on a world)
     parent_judges: str = 'goal'
     llm_backend: str = 'local' # 'local' (transformers, in-process) or 'openai' (any OpenAI-compatible server)
-    llm_model: str = '' # local: a model folder or .gguf file ('' = the bundled SmolLM2-135M-Instruct); openai: the server's model name
+    llm_model: str = '' # local: a packaged model ('' = smollm2-135m, or gemma3-270m), a model folder or .gguf file; openai: the server's model name
     llm_base_url: str = '' # openai: e.g. http://127.0.0.1:8080/v1 ('' = $WMIL_LLM_BASE_URL); the key is read from $WMIL_LLM_API_KEY only
     llm_template: str = '' # the prompt variant in wmil/prompts/TASK.yaml ('' = the task's default)
     llm_answer: str = 'logprobs' # openai: read the answer from 'logprobs' or from validated 'json'
