@@ -127,7 +127,8 @@ def exp002w_claims(t:pd.DataFrame, s:pd.DataFrame)->dict:
             'expTwoWTwoMatched': _each(q['Q2'][q['Q2'].comparison == 'matched - off']) if 'Q2' in q else 'not run',
             'expTwoWThree': _weights(q['Q3']) if 'Q3' in q else 'not run',
             'expTwoWFour': 'not run' if four is None
-            else f"{_interval(four['mean'], four.low, four.high)} (sign-flip $p = {four.p_holm:.3g}$, TOST $p = {four.tost_holm:.3g}$), {latex_call(four.verdict)}",
+            else (f"{_interval(four['mean'], four.low, four.high)} (sign-flip $p = {four.p_holm:.3g}$, TOST $p = {four.tost_holm:.3g}$), "
+                  f"{latex_call(four.verdict)}"),
             'expTwoWFourHeld': ('held, by a difference within the smallest one of interest' if 'negligible' in four.verdict else 'held') if held else 'failed',
             'expTwoWDetectable': ', '.join(f"{k} {g.detectable.median():.4f}" for k, g in q.items()),
             'expTwoWShare': ', '.join(f"{EXP002W_ARMS[a]} {share[a]:.2f}" for a in ('w0.03', 'w0.1', 'w0.3', 'wm_on') if a in share)}
