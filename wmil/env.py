@@ -221,8 +221,10 @@ def model_accuracy(act, # maps (history, mask) to a result with `.logits` and `.
 def reference_success(task:Task,
                       windows:tuple=(1, 8), # the observation windows to evaluate (besides the whole episode)
                       episodes:int=8192, time_limit:int=16, seed:int=0,
-                     )->dict: # 'chance', then 'window_K' per window, then 'ceiling' (NaN where success is not the correct action)
-    "Chance, the best policy on the last k observations for each k in `windows`, and the best on the whole episode."
+                      sets:tuple=(), # windows to evaluate as a set: the current observation and the multiset of the last k (no order)
+                     )->dict: # 'chance', 'window_K' per window, 'ceiling', then 'set_K' per set (NaN where success is not the correct action)
+    """Chance, the best policy on the last k observations for each k in `windows`, the best on the whole episode, and the best that knows
+    only the current observation and which observations the last k were, not their order (what attention without positions can tell)."""
     env = SymbolicEnv(task, batch_size=episodes, seeds=seed, time_limit=time_limit, context_len=time_limit, stream=99)
     gen, seen, correct, hits, n = torch.Generator().manual_seed(seed), [], [], 0, 0
     for _ in range(time_limit):
@@ -232,11 +234,14 @@ def reference_success(task:Task,
         seen.append(obs[st.scored]); correct.append(st.correct_action[st.scored])
     out, seen, correct = {'chance': hits / n}, torch.cat(seen), torch.cat(correct)
     judged = type(task).success is Task.success # success means the correct action on a scored step
-    for k, name in [(k, f'window_{k}') for k in windows] + [(time_limit, 'ceiling')]:
-        if not judged: out[name] = float('nan'); continue
-        _, idx = torch.unique(seen[:, -k:].flatten(1), dim=0, return_inverse=True)
+    def best(view): # the best fixed answer per distinct view: the majority correct action among the steps showing it
+        _, idx = torch.unique(view, dim=0, return_inverse=True)
         counts = torch.bincount(idx * task.n_actions + correct, minlength=(int(idx.max()) + 1) * task.n_actions)
-        out[name] = int(counts.view(-1, task.n_actions).amax(1).sum()) / n
+        return int(counts.view(-1, task.n_actions).amax(1).sum()) / n
+    codes = torch.unique(seen.flatten(0, 1), dim=0, return_inverse=True)[1].view(len(seen), -1) # each observation as one code
+    views = [(f'window_{k}', lambda k=k: seen[:, -k:].flatten(1)) for k in windows] + [('ceiling', lambda: seen.flatten(1))]
+    views += [(f'set_{k}', lambda k=k: torch.cat([codes[:, -1:], codes[:, -k:].sort(1).values], 1)) for k in sets]
+    for name, view in views: out[name] = best(view()) if judged else float('nan')
     return out
 
 # %% ../nbs/03_env.ipynb #aa84edd4

@@ -193,14 +193,17 @@ def iqm_table(s:pd.DataFrame, # scores: columns task, arm, seed, score, value
             rows.append(r)
     return pd.DataFrame(rows)
 
-def levels_table(tasks:list, base)->pd.DataFrame:
+def levels_table(tasks:list, base,
+                 sets:bool=False, # also the best on the window seen as a set, with the current observation (attention without positions)
+                )->pd.DataFrame:
     "What success to compare with on each task (`wmil.env.reference_success` of `base(task)`: chance, no memory, the baby's window, the ceiling)."
     rows = []
     for task in tasks:
         cfg = base(task)
-        ref = reference_success(task_of(cfg), windows=(1, cfg.context_len))
-        rows.append({'task': task, 'chance': ref['chance'], 'memoryless': ref['window_1'], f'window of {cfg.context_len}': ref[f'window_{cfg.context_len}'],
-                     'ceiling': ref['ceiling']})
+        k = cfg.context_len
+        ref = reference_success(task_of(cfg), windows=(1, k), sets=(k,) if sets else ())
+        rows.append({'task': task, 'chance': ref['chance'], 'memoryless': ref['window_1'], f'window of {k}': ref[f'window_{k}'],
+                     **({f'set of {k}': ref[f'set_{k}']} if sets else {}), 'ceiling': ref['ceiling']})
     return pd.DataFrame(rows)
 
 # %% ../nbs/14_paper.ipynb #sh4fig05

@@ -69,8 +69,9 @@ def exp006_table(s:pd.DataFrame, n_resamples:int=10_000)->pd.DataFrame:
     return iqm_table(s, tasks_in(s, EXP006_TASKS), list(EXP006_SCORES), list(EXP006_ARMS), n_resamples, worst=True)
 
 def exp006_levels(names:list)->pd.DataFrame:
-    "What success to compare with on each task: chance, no memory (what context_1 can reach), the window of 8 (every other arm), the ceiling."
-    return levels_table(names, exp006_base)
+    """What success to compare with on each task: chance, no memory (what context_1 can reach), the window of 8 (every other arm), the window of 8
+    as a set with the current state (what no_positions can reach), the ceiling."""
+    return levels_table(names, exp006_base, sets=True)
 
 # %% ../../nbs/22_exp006.ipynb #f6fe9942
 def _against_full(t:pd.DataFrame)->str:
