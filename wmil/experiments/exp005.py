@@ -6,7 +6,7 @@
 __all__ = ['EXP005', 'EXP005_ARMS', 'EXP005_PAIRS', 'EXP005_HEADLINE', 'PAPER', 'exp005_base', 'exp005_conditions', 'exp005_rows',
            'exp005_scores', 'exp005_per_seed', 'km_cell', 'km_ratio', 'km_ratio_cell', 'exp005_table',
            'exp005_success_table', 'exp005_full_calls', 'top_budget', 'exp005_consequence', 'exp005_tests',
-           'exp005_headline', 'exp005_goal', 'exp005_figure']
+           'exp005_headline', 'exp005_halves', 'exp005_goal', 'exp005_figure']
 
 # %% ../../nbs/21_exp005.ipynb #cd53bc5c
 from pathlib import Path
@@ -206,6 +206,22 @@ def exp005_headline(s:pd.DataFrame, spec:dict=EXP005_HEADLINE, n_resamples:int=1
     cs = holm_family([t[2:] for t in todo], n_resamples, metric='success')
     return pd.DataFrame([{'task': task, 'budget': b, 'comparison': f'{x} - {y}', **paired_cells(c)} for (task, b, _, x, y), c in zip(todo, cs)])
 
+# %% ../../nbs/21_exp005.ipynb #e5half02
+def exp005_halves(s:pd.DataFrame, spec:dict=EXP005_HEADLINE, halves:tuple=((0, 4), (5, 9)))->pd.DataFrame:
+    "Each headline contrast's mean paired difference in each half of the seeds and over all, and the seeds in each half that share the overall sign."
+    rows = []
+    for task, (budgets, pairs) in spec.items():
+        for b in budgets:
+            g = s[(s.task == task) & (s.parent == 'rule') & (s.budget == b)].pivot(index='seed', columns='arm', values='success')
+            for x, y in [p for p in pairs if set(p) <= set(g)]:
+                d = (g[x] - g[y]).dropna()
+                r = {'task': task, 'budget': b, 'comparison': f'{x} - {y}', 'all seeds': f'{d.mean():+.3f} (n={len(d)})'}
+                for lo, hi in halves:
+                    h = d[(d.index >= lo) & (d.index <= hi)]
+                    r[f'seeds {lo}-{hi}'] = f'{h.mean():+.3f}, {int((np.sign(h) == np.sign(d.mean())).sum())} of {len(h)} same sign' if len(h) else '--'
+                rows.append(r)
+    return pd.DataFrame(rows)
+
 # %% ../../nbs/21_exp005.ipynb #5adfaecf
 def exp005_goal(per:pd.DataFrame, cons:pd.DataFrame, n_resamples:int=10_000)->pd.DataFrame:
     "Per task (rule parent): A1 / A3 grading calls and A2 / A3 consequence calls, and whether the goal is met."
@@ -262,13 +278,14 @@ def _exp005(results, out, source):
     save_table(name(exp005_success_table(s)).rename(columns={'task': 'Task'}).set_index('Task'), 'exp005_success', out/'tables', source=source)
     save_table(name(exp005_tests(per)).rename(columns={'task': 'Task'}).set_index('Task'), 'exp005_tests', out/'tables', source=source)
     save_table(name(exp005_headline(s)).rename(columns={'task': 'Task'}).set_index('Task'), 'exp005_headline', out/'tables', source=source)
+    save_table(name(exp005_halves(s)).rename(columns={'task': 'Task'}).set_index('Task'), 'exp005_halves', out/'tables', source=source)
     cons = exp005_consequence(rows, per)
     save_table(name(exp005_goal(per, cons)).rename(columns={'task': 'Task'}).set_index('Task'), 'exp005_goal', out/'tables', source=source)
     save_table(name(exp005_full_calls(rows, per)).rename(columns={'task': 'Task'}).set_index('Task'), 'exp005_full', out/'tables', source=source)
 
 PAPER = [Builder('exp005', runs_under('exp005'), _exp005,
                  ['figures/exp005_budget.pdf', 'figures/exp005_budget.png', 'tables/exp005.tex', 'tables/exp005_success.tex', 'tables/exp005_tests.tex',
-                  'tables/exp005_headline.tex', 'tables/exp005_goal.tex',
+                  'tables/exp005_headline.tex', 'tables/exp005_halves.tex', 'tables/exp005_goal.tex',
                   'tables/exp005_full.tex'],
                  'run nbs/experiments/exp005_parent_budget.ipynb in full')]
 
