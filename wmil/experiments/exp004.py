@@ -34,7 +34,7 @@ def exp004_comparisons(df:pd.DataFrame, last:int=5, n_resamples:int=10_000)->pd.
         todo += [(task, w, x, y) for x, y in EXP004_PAIRS if x in w and y in w]
     rows = []
     for (task, w, x, y), c in zip(todo, holm_family([t[1:] for t in todo], n_resamples, metric='final success')):
-        d, ci = w[[x, y]].dropna(), lambda v: format_ci(float(iqm(v)), *bootstrap_ci(v, 'iqm', n_resamples=n_resamples))
+        d, ci = w[[x, y]].dropna(), lambda v: format_ci(float(iqm(v)), *bootstrap_ci(v, 'iqm', n_resamples=n_resamples)) + f'; min {v.min():.3f}'
         rows.append({'task': task, 'X': x, 'Y': y, 'X final success': ci(d[x].to_numpy()), 'Y final success': ci(d[y].to_numpy()),
                      **paired_cells(c), 'comparison': c})
     return pd.DataFrame(rows)
