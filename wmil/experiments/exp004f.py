@@ -12,8 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import matplotlib.pyplot as plt
-from ..stats import iqm, bootstrap_ci
-from ..figures import paper_dir, paper_figure, paper_style, save_figure, save_table, save_claims
+from ..figures import paper_dir, save_figure, save_table, save_claims
 from ..paper import Builder, runs_under, TASK_LABELS, iqm_table, load_plan, family_tests, arm_scores, seeds_figure, tests_table, each_call
 
 # %% ../../nbs/26_exp004f.ipynb #f4f00005
