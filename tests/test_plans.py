@@ -20,7 +20,8 @@ def test_plan_is_complete(path):
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize('plan_file, sweep_file',
                          [('exp007.yaml', 'exp007a_sweep.yaml'), ('exp005s.yaml', 'exp005s_sweep.yaml'), ('exp002w.yaml', 'exp002w_sweep.yaml'),
-                          ('exp004f.yaml', 'exp004f_sweep.yaml'), ('exp004g.yaml', 'exp004g_sweep.yaml')])
+                          ('exp004f.yaml', 'exp004f_sweep.yaml'), ('exp004g.yaml', 'exp004g_sweep.yaml'),
+                          ('exp005f.yaml', 'exp005f_sweep.yaml')])
 def test_sweep_runs_its_plan(plan_file, sweep_file):
     plan = yaml.safe_load((PLANS/plan_file).read_text())
     sweep = load_sweep(ROOT/'nbs'/'experiments'/sweep_file)
