@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['EXP005', 'EXP005_ARMS', 'EXP005_PAIRS', 'EXP005_HEADLINE', 'PAPER', 'exp005_base', 'exp005_conditions', 'exp005_rows',
            'exp005_scores', 'exp005_per_seed', 'km_cell', 'km_ratio', 'km_ratio_cell', 'exp005_table',
-           'exp005_success_table', 'exp005_full_calls', 'top_budget', 'exp005_consequence', 'exp005_tests',
-           'exp005_headline', 'exp005_halves', 'exp005_goal', 'exp005_figure']
+           'exp005_success_table', 'exp005_full_calls', 'exp005f_calls', 'exp005f_table', 'top_budget',
+           'exp005_consequence', 'exp005_tests', 'exp005_headline', 'exp005_halves', 'exp005_goal', 'exp005_figure']
 
 # %% ../../nbs/21_exp005.ipynb #cd53bc5c
 from pathlib import Path
@@ -154,6 +154,38 @@ def exp005_full_calls(rows:pd.DataFrame, # `exp005_rows`
                     'A1': km_cell(a1, p[p.arm == 'A1'].censored, fmt='{:,.0f}') if len(a1) else '--', 'run total': f'{int(g.calls.max()):,}'})
     return pd.DataFrame(out)
 
+# %% ../../nbs/21_exp005.ipynb #e5fine02
+def exp005f_calls(results:Path, target:float=0.9)->pd.DataFrame:
+    "Experiment 005F per task and seed: judgements at the first reading whose greedy success reaches `target`, censored at the run's end."
+    df = load_runs(results/'exp005f', metrics=['eval/success_rate', 'parent/grading_calls'])
+    done = load_configs(results/'exp005f').set_index('run').total_steps
+    df = df[df.run.map(done) == df.run.map(df.groupby('run').step.max())] # complete runs only (a run still training is left out)
+    w = df.pivot_table(index=['task', 'seed', 'step'], columns='metric', values='value').reset_index()
+    rows = []
+    for (task, seed), g in w.sort_values('step').groupby(['task', 'seed'], sort=False):
+        hit = g[g['eval/success_rate'] >= target]['parent/grading_calls']
+        rows.append({'task': task, 'seed': int(seed), 'calls_to': float(hit.iloc[0] if len(hit) else g['parent/grading_calls'].iloc[-1]),
+                     'censored': not len(hit), 'every': float(g['parent/grading_calls'].diff().iloc[-1])})
+    return pd.DataFrame(rows)
+
+def exp005f_table(c:pd.DataFrame, # `exp005f_calls`
+                  full:pd.DataFrame, # `exp005_full_calls` (Experiment 005's coarse count)
+                  per:pd.DataFrame, # `exp005_per_seed` (A1's calls)
+                 )->pd.DataFrame:
+    "Per task: full supervision's judgements to the target read every 10 updates (KM median), beside the coarse count and A1's (seeds 0-4)."
+    out = []
+    for task in [t for t in EXP005 if t in set(c.task)]: # Experiment 005's order
+        g = c[c.task == task]
+        a1 = per[(per.task == task) & (per.parent == 'rule') & (per.arm == 'A1')].set_index('seed')
+        both = g.set_index('seed').join(a1, rsuffix='_a1', how='inner')
+        coarse = full[full.task == task]['full supervision']
+        out.append({'task': task, 'seeds': len(g), 'at target': f"{int((~g.censored).sum())}/{len(g)}", 'read every': f"{int(g.every.iloc[0]):,}",
+                    'full supervision (005F)': km_cell(g.calls_to, g.censored, fmt='{:,.0f}'), 'range': f"{g.calls_to.min():,.0f}-{g.calls_to.max():,.0f}",
+                    'full supervision (005)': coarse.iloc[0] if len(coarse) else '--',
+                    'A1 (005)': km_cell(a1.calls_to, a1.censored, fmt='{:,.0f}') if len(a1) else '--',
+                    'A1 / full (seeds 0-4)': km_ratio_cell(both.calls_to_a1, both.censored_a1, both.calls_to, both.censored) if len(both) > 1 else '--'})
+    return pd.DataFrame(out)
+
 # %% ../../nbs/21_exp005.ipynb #bf579f8c
 def top_budget(rows:pd.DataFrame, task:str)->int:
     "The largest grading budget of `task`'s rule-parent runs."
@@ -281,11 +313,14 @@ def _exp005(results, out, source):
     save_table(name(exp005_halves(s)).rename(columns={'task': 'Task'}).set_index('Task'), 'exp005_halves', out/'tables', source=source)
     cons = exp005_consequence(rows, per)
     save_table(name(exp005_goal(per, cons)).rename(columns={'task': 'Task'}).set_index('Task'), 'exp005_goal', out/'tables', source=source)
-    save_table(name(exp005_full_calls(rows, per)).rename(columns={'task': 'Task'}).set_index('Task'), 'exp005_full', out/'tables', source=source)
+    full = exp005_full_calls(rows, per)
+    save_table(name(full).rename(columns={'task': 'Task'}).set_index('Task'), 'exp005_full', out/'tables', source=source)
+    save_table(name(exp005f_table(exp005f_calls(results), full, per)).rename(columns={'task': 'Task'}).set_index('Task'), 'exp005f', out/'tables',
+               source=source)
 
-PAPER = [Builder('exp005', runs_under('exp005'), _exp005,
+PAPER = [Builder('exp005', lambda r: runs_under('exp005')(r) + runs_under('exp005f')(r), _exp005,
                  ['figures/exp005_budget.pdf', 'figures/exp005_budget.png', 'tables/exp005.tex', 'tables/exp005_success.tex', 'tables/exp005_tests.tex',
                   'tables/exp005_headline.tex', 'tables/exp005_halves.tex', 'tables/exp005_goal.tex',
-                  'tables/exp005_full.tex'],
-                 'run nbs/experiments/exp005_parent_budget.ipynb in full')]
+                  'tables/exp005_full.tex', 'tables/exp005f.tex'],
+                 'run nbs/experiments/exp005_parent_budget.ipynb in full, and wmil-sweep nbs/experiments/exp005f_sweep.yaml')]
 
