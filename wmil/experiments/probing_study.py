@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import matplotlib.pyplot as plt
-from ..stats import bootstrap_ci
+from ..stats import bca_mean_ci
 from ..figures import paper_figure, paper_style, save_figure, save_table, format_ci
 from ..paper import Builder
 
@@ -36,9 +36,9 @@ def probing_figure(table:pd.DataFrame, pca:pd.DataFrame, att:pd.DataFrame, varia
     t = _with_seed(table)
     t = t[t.probe.isin(['trained', 'random init', 'chance'])]
     plot_probes(t.groupby(['layer', 'variable', 'probe', 'n_components'], sort=False).accuracy.mean().reset_index(), variable, ax=axes[0])
-    if t.seed.nunique() > 1: # 95% bootstrap intervals over seeds
+    if t.seed.nunique() > 1: # 95% BCa bootstrap intervals over seeds
         for _, g in t[(t.variable == variable) & (t.probe != 'chance')].groupby(['probe', 'n_components'], sort=False):
-            ci = [bootstrap_ci(s.accuracy.to_numpy(), 'mean') for _, s in g.groupby('layer', sort=False)]
+            ci = [bca_mean_ci(s.accuracy.to_numpy()) for _, s in g.groupby('layer', sort=False)]
             axes[0].vlines(list(dict.fromkeys(g.layer)), [c[0] for c in ci], [c[1] for c in ci], colors='0.25', lw=0.8)
     draw_pca(axes[1], pca, colorbar=False)
     blk = att.block.max()
@@ -51,9 +51,9 @@ def probing_figure(table:pd.DataFrame, pca:pd.DataFrame, att:pd.DataFrame, varia
 def _with_seed(table): return table if 'seed' in table else table.assign(seed=0) # results stored before probing had seeds
 
 def probing_summary(table:pd.DataFrame, variable:str='symbol', n_resamples:int=10_000)->pd.DataFrame:
-    "Held-out accuracy per layer for one variable, mean over seeds [95% bootstrap CI]: trained vs random init at full width and on the top PCs; controls."
+    "Held-out accuracy per layer for one variable, mean over seeds [95% BCa CI over seeds]: trained vs random init at full width and on the top PCs; controls."
     t, out = _with_seed(table[table.variable == variable]), {}
-    cell = lambda v: format_ci(float(np.mean(v)), *bootstrap_ci(v, 'mean', n_resamples=n_resamples)) if len(v) > 1 else f'{v[0]:.3f}'
+    cell = lambda v: format_ci(float(np.mean(v)), *bca_mean_ci(v, n_resamples=n_resamples)) if len(v) > 1 else f'{v[0]:.3f}'
     col = lambda g: pd.Series({layer: cell(s.accuracy.to_numpy()) for layer, s in g.groupby('layer', sort=False)})
     for w in t.n_components.unique():
         lab = 'all dims' if str(w) == 'all' else f'top {w} PCs'
