@@ -232,8 +232,8 @@ def reference_success(task:Task,
         st = env.step(torch.randint(task.n_actions, env.batch_shape, generator=gen), validate=False)
         hits, n = hits + int((st.success & st.scored).sum()), n + int(st.scored.sum())
         seen.append(obs[st.scored]); correct.append(st.correct_action[st.scored])
-    out, seen, correct = {'chance': hits / n}, torch.cat(seen), torch.cat(correct)
-    judged = type(task).success is Task.success # success means the correct action on a scored step
+    judged = type(task).success is Task.success # success means the correct action on a scored step: uniform actions are right 1 time in n
+    out, seen, correct = {'chance': 1 / task.n_actions if judged else hits / n}, torch.cat(seen), torch.cat(correct)
     def best(view): # the best fixed answer per distinct view: the majority correct action among the steps showing it
         _, idx = torch.unique(view, dim=0, return_inverse=True)
         counts = torch.bincount(idx * task.n_actions + correct, minlength=(int(idx.max()) + 1) * task.n_actions)
@@ -242,7 +242,7 @@ def reference_success(task:Task,
     views = [(f'window_{k}', lambda k=k: seen[:, -k:].flatten(1)) for k in windows] + [('ceiling', lambda: seen.flatten(1))]
     views += [(f'set_{k}', lambda k=k: torch.cat([codes[:, -1:], codes[:, -k:].sort(1).values], 1)) for k in sets]
     for name, view in views: out[name] = best(view()) if judged else float('nan')
-    return out
+    return out | (getattr(task, 'exact_levels', lambda *a: {})(windows, sets) if judged else {}) # exact where known
 
 # %% ../nbs/03_env.ipynb #aa84edd4
 class WMILGymEnv(gym.Env):

@@ -126,6 +126,11 @@ class DelayedRecall(Task):
     def transition(self, s, action, u):
         fresh, done = self.init(u), self.scored(s)
         return {k: torch.where(done, fresh[k], s[k] + (k == 'phase')) for k in s}
+    def exact_levels(self, windows:tuple, sets:tuple=())->dict:
+        "The best success from the last k observations, exactly: the query sees the cue only if k > delay + 1, else any answer is right 1 time in n."
+        if not (isinstance(self.delay, int) and self.mix == 0): return {} # mixed or curriculum delays: left to simulation
+        lvl = lambda k: 1.0 if k >= self.delay + 2 else 1 / self.n_symbols # the cue is the only symbol a window can show
+        return {**{f'window_{k}': lvl(k) for k in windows}, 'ceiling': 1.0, **{f'set_{k}': lvl(k) for k in sets}}
 
 # %% ../nbs/01_tasks.ipynb #d5b94b16
 class HiddenPhase(SequenceNext):
