@@ -27,21 +27,27 @@ def _as_strata(scores)->list:
     if isinstance(scores, (list, tuple)) and len(scores) and np.ndim(scores[0]) == 1: return [np.asarray(s, dtype=float) for s in scores]
     return [np.asarray(scores, dtype=float).ravel()]
 
+def _bootstrap(samples:list, stat, method:str, **kw)->tuple:
+    "`scipy.stats.bootstrap`'s interval by `method`; BCa falls back to the percentile interval where it is undefined (a degenerate jackknife)."
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore') # degenerate samples (every seed scores 1.0) give a zero-width interval, as they should
+        ci = sps.bootstrap(samples, stat, method=method, **kw).confidence_interval
+        if method == 'BCa' and not (np.isfinite(ci.low) and np.isfinite(ci.high)): return _bootstrap(samples, stat, 'percentile', **kw)
+    return float(ci.low), float(ci.high)
+
 def bootstrap_ci(scores, # per-seed scores: one array, or a list of arrays (one per task/stratum)
                  statistic:str='iqm', # 'mean', 'median' or 'iqm', of all strata pooled
                  confidence:float=0.95,
                  n_resamples:int=10_000,
                  seed:int=0, # seeds the resampling
+                 method:str='BCa', # 'BCa' (percentile where BCa is undefined) or 'percentile'
                 )->tuple: # (low, high); (nan, nan) if a stratum has fewer than 2 seeds
-    "Stratified percentile-bootstrap confidence interval for an aggregate over seeds."
+    "Stratified bootstrap confidence interval (BCa by default) for an aggregate over seeds."
     strata, f = _as_strata(scores), AGGREGATES[statistic]
     if min(len(s) for s in strata) < 2: return (np.nan, np.nan)
     stat = lambda *xs, axis=-1: f(np.concatenate(xs, axis=-1), axis=-1)
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore') # degenerate samples (every seed scores 1.0) give a zero-width interval, as they should
-        r = sps.bootstrap(strata, stat, n_resamples=n_resamples, confidence_level=confidence, method='percentile',
-                          vectorized=True, paired=False, rng=np.random.default_rng(seed))
-    return float(r.confidence_interval.low), float(r.confidence_interval.high)
+    return _bootstrap(strata, stat, method, n_resamples=n_resamples, confidence_level=confidence, vectorized=True, paired=False,
+                      rng=np.random.default_rng(seed))
 
 # %% ../nbs/09_stats.ipynb #9d0dba0a
 def probability_of_improvement(x, # scores of condition X: one array, or a list (one per task)
@@ -115,7 +121,7 @@ class PairedComparison:
     y: str # name of condition Y
     n: int # seeds (pairs)
     mean_diff: float # mean over seeds of X - Y
-    mean_diff_ci: tuple # percentile bootstrap interval over seeds
+    mean_diff_ci: tuple # BCa bootstrap interval over seeds (percentile where BCa is undefined)
     median_diff: float
     p_value: float # two-sided Wilcoxon signed-rank test
     p_adjusted: float|None # after a family correction (`holm_adjust`), else None
@@ -136,15 +142,13 @@ def _paired_verdict(c:PairedComparison, higher_is_better:bool, metric:str, alpha
 def paired_compare(x, y, # one score per seed in each condition: the same seeds, in the same order
                    names:tuple=('X', 'Y'), higher_is_better:bool=True, metric:str='score',
                    alpha:float=0.05, confidence:float=0.95, n_resamples:int=10_000, seed:int=0)->PairedComparison:
-    "Seed-by-seed differences X - Y: their mean with a paired bootstrap interval, the Wilcoxon signed-rank test, a verdict."
+    "Seed-by-seed differences X - Y: their mean with a paired BCa bootstrap interval, the Wilcoxon signed-rank test, a verdict."
     x, y = np.asarray(x, float), np.asarray(y, float)
     if x.shape != y.shape or x.ndim != 1:
         raise ValueError(f"paired scores need one value per seed in both conditions, in the same seed order; got {x.shape} and {y.shape}")
     d = x - y
     if np.ptp(d) == 0: ci = (float(d[0]), float(d[0]))
-    else:
-        r = sps.bootstrap((d,), np.mean, n_resamples=n_resamples, confidence_level=confidence, method='percentile', rng=np.random.default_rng(seed))
-        ci = (float(r.confidence_interval.low), float(r.confidence_interval.high))
+    else: ci = _bootstrap((d,), np.mean, 'BCa', n_resamples=n_resamples, confidence_level=confidence, rng=np.random.default_rng(seed))
     p = float(sps.wilcoxon(d, zero_method='wilcox').pvalue) if np.any(d != 0) else 1.0
     c = PairedComparison(names[0], names[1], len(d), float(d.mean()), ci, float(np.median(d)), p, None, '')
     c.verdict = _paired_verdict(c, higher_is_better, metric, alpha)
