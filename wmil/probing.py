@@ -177,7 +177,8 @@ def probe_summary(table:pd.DataFrame)->pd.DataFrame:
     return t[[p for p in PROBES if p in t.columns]]
 
 # %% ../nbs/12_probing.ipynb #5aa4f696
-_STYLE = {'trained': dict(marker='o', color='C0', ms=3), 'random init': dict(marker='s', color='C1', ms=3),
+# random init drawn wider and hollow, under trained: where both score the same (1.0 at full width) it shows around the trained line
+_STYLE = {'trained': dict(marker='o', color='C0', ms=3, zorder=3), 'random init': dict(marker='s', color='C1', ms=6, mfc='none', lw=2.6, zorder=2),
           'shuffled labels': dict(marker='^', color='C2', ms=3), 'chance': dict(ls='--', color='gray')}
 
 def plot_probes(table:pd.DataFrame, variable:str, ax=None):
@@ -191,7 +192,7 @@ def plot_probes(table:pd.DataFrame, variable:str, ax=None):
             if probe == 'chance' and w != widths[0]: continue # the same for every width
             if probe == 'chance' and len(widths) > 1: w = None
             ax.plot(g['layer'], g['accuracy'], label=probe if len(widths) == 1 or w is None else f'{probe} ({_width(w)})',
-                    **{**_STYLE[probe], **({'ls': ':', 'mfc': 'white'} if len(widths) > 1 and w not in (None, widths[0]) else {})})
+                    **{**_STYLE[probe], **({'ls': ':', 'mfc': 'white', 'lw': 1.2, 'ms': 3} if len(widths) > 1 and w not in (None, widths[0]) else {})})
         ax.set_ylim(0, 1.02); ax.set_ylabel('held-out accuracy')
         ax.set_title(f'linear probe: {variable}' + (f', {_width(widths[0])}' if len(widths) == 1 else '')); ax.legend(loc='lower left',
                                                                                                                       bbox_to_anchor=(0, 0.15), fontsize=6)
@@ -216,10 +217,12 @@ def attention_maps(att:dict, rollout:Rollout, slot:int=0, steps:int=16)->dict:
     return {name: a.view(T, B, *a.shape[1:])[:min(steps, T), slot].mean(1).numpy() for name, a in att.items()}
 
 # %% ../nbs/12_probing.ipynb #7d9bb652
-def draw_pca(ax, proj:pd.DataFrame, colorbar:bool=True):
+def draw_pca(ax, proj:pd.DataFrame, colorbar:bool=True, legend:bool=False): # `legend`: one entry per value of the variable (up to 10)
     "Scatter a `pca_projection` coloured by its variable."
     with paper_style():
         sc = ax.scatter(proj.pc1, proj.pc2, c=proj.label, cmap='tab10' if proj.label.max() < 10 else 'viridis', s=3, alpha=0.7, linewidths=0)
+        if legend and proj.label.nunique() <= 10:
+            ax.legend(*sc.legend_elements(), title=proj.variable.iloc[0], fontsize=5, title_fontsize=5, ncol=2, loc='best', handletextpad=0.1)
         ax.set_xlabel(f'PC1 ({proj.var1.iloc[0]:.0%} var.)'); ax.set_ylabel(f'PC2 ({proj.var2.iloc[0]:.0%} var.)')
         ax.set_title(f'{proj.layer.iloc[0]}, coloured by {proj.variable.iloc[0]}')
         if colorbar: ax.figure.colorbar(sc, ax=ax, label=proj.variable.iloc[0])

@@ -40,7 +40,7 @@ def probing_figure(table:pd.DataFrame, pca:pd.DataFrame, att:pd.DataFrame, varia
         for _, g in t[(t.variable == variable) & (t.probe != 'chance')].groupby(['probe', 'n_components'], sort=False):
             ci = [bca_mean_ci(s.accuracy.to_numpy()) for _, s in g.groupby('layer', sort=False)]
             axes[0].vlines(list(dict.fromkeys(g.layer)), [c[0] for c in ci], [c[1] for c in ci], colors='0.25', lw=0.8)
-    draw_pca(axes[1], pca, colorbar=False)
+    draw_pca(axes[1], pca, colorbar=False, legend=True)
     blk = att.block.max()
     im = draw_attention(axes[2], att[att.block == blk].pivot(index='step', columns='slot', values='weight').to_numpy(),
                         f'{blk} attention (mean over heads)')
