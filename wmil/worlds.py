@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['MOVES', 'UNREACHABLE', 'WORLD_LEVELS', 'grid_tables', 'grid_distances', 'GridNav', 'render', 'optimal_path',
-           'check_layouts', 'random_return', 'reference_levels', 'Switches', 'KeyDoor']
+           'check_layouts', 'random_return', 'reference_levels', 'Switches', 'switches_baselines', 'KeyDoor']
 
 # %% ../nbs/01a_worlds.ipynb #3f03da0e
 import torch
@@ -291,6 +291,34 @@ def _sw_chain(self:Switches, s):
     press = torch.cat([s['col'], torch.zeros_like(s['col'][..., :1]).expand(*s['col'].shape[:-1], self.n_actions - self.k)], -1) # no-op actions toggle nothing
     return (here[..., None] ^ press[..., None, :]).flatten(-2), s['lights'], s['target'], P
 Switches.chain = _sw_chain
+
+# %% ../nbs/01a_worlds.ipynb #swbase02
+def _sw_press(s, known, kind, k):
+    "The press of the `kind` policy ('optimal', 'own_light' or 'explorer') in each episode; `known`: the switches it has pressed, `[*, k]`."
+    diff, sub = s['lights'] ^ s['target'], _bits(torch.arange(2 ** k, device=known.device), k).bool() # `[P, k]`: each set of switches
+    pat = torch.zeros_like(s['cost'])
+    for j in range(k): pat = pat ^ (sub[:, j].long() * s['col'][..., j:j + 1]) # the lights each set toggles, `[*, P]`
+    usable = ~(sub & ~known[..., None, :]).any(-1) if kind == 'explorer' else torch.ones_like(pat, dtype=torch.bool)
+    solves = usable & (pat == diff[..., None])
+    first = sub.long()[torch.where(solves, sub.sum(-1), 2 * k + 1).argmin(-1)].argmax(-1) # first switch of a fewest-press solution
+    wrong = _bits(diff, k).bool()
+    if kind == 'optimal': return first
+    if kind == 'own_light': return wrong.long().argmax(-1)
+    untried = torch.where((wrong & ~known).any(-1), (wrong & ~known).long().argmax(-1), (~known).long().argmax(-1))
+    return torch.where(solves.any(-1), first, untried)
+
+def switches_baselines(task:Switches, time_limit:int, episodes:int=20_000, seed:int=0)->dict:
+    "Mean return as a fraction of the optimum of the hand-written policies above (and the optimal plan's, 1 by construction), on the same episodes."
+    s0, out = task.init(uniform(fold(seed_key(seed), Purpose.EVAL, 8), (episodes, task.n_draws))), {}
+    opt = (s0['best'] <= time_limit).double().mean()
+    for kind in ('optimal', 'own_light', 'explorer'):
+        s, known, ret = s0, torch.zeros(episodes, task.k, dtype=torch.bool), torch.zeros(episodes, dtype=torch.float64)
+        for _ in range(time_limit):
+            a = _sw_press(s, known, kind, task.k); nxt = task.transition(s, a, None)
+            ret, known = ret + task.goal_reward(s, a, nxt, task.success(s, a, nxt)), known | _one_hot(a, task.k).bool()
+            s = nxt
+        out[kind] = float(ret.mean() / opt)
+    return out
 
 # %% ../nbs/01a_worlds.ipynb #kd000002
 def _open_next(nbr, cell, u, avoid):
