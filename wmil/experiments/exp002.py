@@ -32,7 +32,7 @@ def _outcome(c, x:str, y:str)->str:
 
 # %% ../../nbs/19_exp002.ipynb #cc271f00
 def exp002_comparisons(df:pd.DataFrame, last:int=5, n_resamples:int=10_000)->pd.DataFrame:
-    "Per task and score: IQMs with intervals for world model on and off, P(on > off), verdict."
+    "Per task and score: IQMs with intervals and the worst seed for world model on and off, P(on > off), verdict."
     rows = []
     for task, g in df.groupby('task', sort=False):
         on_name, off_name = f'{task}/wm_on', f'{task}/wm_off'
@@ -43,8 +43,9 @@ def exp002_comparisons(df:pd.DataFrame, last:int=5, n_resamples:int=10_000)->pd.
             c = compare(on, off, names=('on', 'off'), higher_is_better=hib, metric=score, n_resamples=n_resamples)
             outcome = _outcome(c, 'on', 'off')
             w = s.assign(arm=s.condition.str.rsplit('wm_', n=1).str[-1]).pivot(index='seed', columns='arm', values='value').dropna()
-            rows.append({'task': task, 'score': score, 'n': f'{len(on)} vs {len(off)}', 'world model on': format_ci(c.iqm_x, *c.iqm_x_ci),
-                         'world model off': format_ci(c.iqm_y, *c.iqm_y_ci),
+            worst = lambda v: f"; min {v.min():.3f}" if hib else f"; max {v.max():.3f}" # the worst seed, which the IQM's trim leaves out
+            rows.append({'task': task, 'score': score, 'n': f'{len(on)} vs {len(off)}', 'world model on': format_ci(c.iqm_x, *c.iqm_x_ci) + worst(on),
+                         'world model off': format_ci(c.iqm_y, *c.iqm_y_ci) + worst(off),
                          'P(on better)': f'{c.poi:.2f} [{c.poi_ci[0]:.2f}, {c.poi_ci[1]:.2f}]', 'verdict': outcome, 'comparison': c,
                          'paired': paired_compare(w['on'], w['off'], names=('on', 'off'), higher_is_better=hib, metric=score, n_resamples=n_resamples)})
     out = pd.DataFrame(rows) # the paired reanalysis: Holm over the four tasks of each score
