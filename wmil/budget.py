@@ -66,8 +66,9 @@ def rm_logits(params:list, # from `rm_init`
 # %% ../nbs/05g_budget.ipynb #c34d8b65
 class GradingBudget:
     "Which steps each seed asks the parent to grade, and a reward model for the rest."
-    def __init__(self, cfg:Config, task, device='cpu'):
-        self.cfg, self.n_actions, S = cfg, task.n_actions, len(cfg.seeds)
+    def __init__(self, cfg:Config, task, device='cpu',
+                 reward_range:tuple=(0.0, 1.0)): # what the parent pays a wrong and a right action (`Parent.reward_range`)
+        self.cfg, self.n_actions, S, self.reward_range = cfg, task.n_actions, len(cfg.seeds), reward_range
         self.project = getattr(task, 'project', lambda x: x) # imagined states rounded onto the task's own (a world's), fed back
         self.keys, self.total = seed_key(cfg.seeds, device=device), cfg.total_steps * cfg.rollout_len
         self.used = torch.zeros(S, dtype=torch.long, device=device) # grading calls made per seed
@@ -89,6 +90,12 @@ def _probs(self:GradingBudget, hidden, action)->torch.Tensor:
     with torch.no_grad(): return rm_logits(self.rm, self._norm(hidden), action).sigmoid()
 
 @patch
+def _paid(self:GradingBudget, p:torch.Tensor)->torch.Tensor:
+    "The reward a probability `p` of a right action stands for, on the parent's scale (`reward_range`: 0 to 1 as is, -1 to 1 as 2p - 1)."
+    lo, hi = self.reward_range
+    return lo + (hi - lo) * p
+
+@patch
 def _norm(self:GradingBudget, h)->torch.Tensor:
     "The features `[S, N, H]` standardised per seed and feature over the `N` steps at hand (as batch normalisation does in training)."
     return (h - h.mean(1, keepdim=True)) / (h.var(1, unbiased=False, keepdim=True) + 1e-5).sqrt()
@@ -99,11 +106,13 @@ def select(self:GradingBudget,
            hidden:torch.Tensor, # the baby's hidden state at this step, `[S, B, H]`
            action:torch.Tensor, # the actions it took, `[S, B]`
            k:int, # the environment step (counted over rollouts)
+           judged:torch.Tensor|None=None, # bool `[S, B]`: the steps the parent judges at all (`Parent.judged_steps`; None: every step)
           )->torch.Tensor: # bool `[S, B]`: grade these
-    "The steps each seed asks the parent to grade now; counts them against its budget."
+    "The steps each seed asks the parent to grade now, never one the parent would not judge; counts them against its budget."
     cfg = self.cfg
     b = allowance(cfg.grading_budget, k, self.total, self.used)
     u = uniform(fold(self.keys, Purpose.QUERY, k), action.shape[1:]) # `[S, B]`
+    if judged is not None: u = torch.where(judged, u, -math.inf) # a move after arrival pays nothing whatever it is: no call is spent on it
     if cfg.query_selection == 'random': grade = top_b(u, b)
     else:
         pool = top_b(u, b * cfg.query_pool)
@@ -152,14 +161,18 @@ def learn(self:GradingBudget,
           r:dict, # the rollout, `[T, S, B, ...]`: history, mask, hidden, actions, goal, graded
           features, # `features(history, mask)`: the baby's hidden state, `[S, N, ...]` -> `[S, N, H]`
          )->dict: # the rollout with the goal reward relabelled (`reward_model`) or a `learn_mask` (`mask`)
-    "Learn from this rollout's graded steps; return what the policy learns from."
+    """Learn from this rollout's graded steps; return what the policy learns from. Steps the parent does not judge (`r['judged']`, where
+    present: a world's moves after arrival) pay 0 whatever was done, so they are known without a call: never labels, never relabelled."""
+    lo, hi = self.reward_range
     x = {k: per_seed_samples(r[a]) for k, a in [('history', 'history'), ('mask', 'mask'), ('hidden', 'hidden'), ('action', 'actions'), ('label', 'goal')]}
+    x['label'] = (x['label'] - lo) / (hi - lo) # the reward model's target, 0 (wrong) to 1 (right)
+    judged = r.get('judged', torch.ones_like(r['graded']))
     if self.learns:
-        self._check_and_store(x, per_seed_samples(r['graded']))
+        self._check_and_store(x, per_seed_samples(r['graded'] & judged))
         self._train(features)
-    if self.cfg.unlabelled == 'mask': return {**r, 'learn_mask': r['graded']}
+    if self.cfg.unlabelled == 'mask': return {**r, 'learn_mask': r['graded'] | ~judged}
     p = self._probs(x['hidden'], x['action']).mean(1).view(r['goal'].shape[1], *r['goal'].shape[::2]).transpose(0, 1)
-    return {**r, 'goal': torch.where(r['graded'], r['goal'], p)}
+    return {**r, 'goal': torch.where(r['graded'] | ~judged, r['goal'], self._paid(p))}
 
 # %% ../nbs/05g_budget.ipynb #0801b0c8
 @patch
@@ -197,7 +210,7 @@ def imagine(self:GradingBudget,
     for h in range(self.cfg.imagine_horizon):
         noise = gumbel(fold(self.keys, Purpose.IMAGINE, step, rep, h), (history.shape[1], self.n_actions))
         a = act(history, mask, noise)
-        for k, v in zip(out, (a.logits, a.value, a.action, self._probs(a.hidden, a.action).mean(1))): out[k].append(v)
+        for k, v in zip(out, (a.logits, a.value, a.action, self._paid(self._probs(a.hidden, a.action).mean(1)))): out[k].append(v)
         history = torch.cat([history[..., 1:, :], self.project(a.predicted.detach())[..., None, :]], -2) # onto a valid state
         mask = torch.cat([mask[..., 1:], torch.ones_like(mask[..., :1])], -1)
     return {k: torch.stack(v) for k, v in out.items()}
@@ -230,7 +243,7 @@ def control_loss(self:GradingBudget,
     take = lambda v: v[torch.arange(S, device=v.device)[:, None], idx]
     if cfg.imagine_control == 'sample':
         a = act(take(hist), take(mask), gumbel(fold(self.keys, Purpose.IMAGINE, step, rep, -3), (n, self.n_actions)))
-        rew = self._probs(a.hidden, a.action).mean(1) # the reward model's score of each fresh action
+        rew = self._paid(self._probs(a.hidden, a.action).mean(1)) # the reward model's score of each fresh action
         self.im_reward = rew.mean(1).detach()
         return -(a.logits.log_softmax(-1).gather(-1, a.action[..., None]).squeeze(-1) * (rew - rew.mean(1, keepdim=True))).mean(1)
     ret, acts = take(per_seed_samples(discounted_returns(r['reward'], r['truncated'], cfg.gamma))), take(per_seed_samples(r['actions']))

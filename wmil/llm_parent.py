@@ -400,6 +400,8 @@ class LLMParent(Parent):
         super().__init__(task)
         self.judge, self.threshold, self.fallback, self.judges = judge, (judge.tpl.threshold if threshold is None else threshold), fallback, judges
         self.counts, self.warned = None, set() # per-seed cumulative queries, cache hits, fallbacks: `[seeds, 3]`
+    reward_range = property(lambda self: (-1.0, 1.0) if self.judges == 'moves' else (0.0, 1.0))
+    def judged_steps(self, state): return state['reached'] == 0 if self.judges == 'moves' else torch.ones_like(self.task.scored(state))
     def _count(self, *masks):
         "Add each seed's count of each mask (queries, cache hits, fallbacks) to the run's totals."
         n = torch.stack(masks, -1).reshape(-1, masks[0].shape[-1], len(masks)).sum(1).double().cpu()

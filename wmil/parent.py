@@ -69,6 +69,9 @@ class Parent:
         return Consequence(nxt, obs, RewardVector(goal=goal, pred=pred), success, self.task.scored(state), graded)
     def __repr__(self): return f"{type(self).__name__}({self.task!r})"
     n_draws = 0 # uniform draws per step the parent consumes itself (the env appends them to the task's)
+    reward_range = (0.0, 1.0) # what a judgement pays for a wrong and for a right action (a reward model's probability is mapped onto it)
+    def judged_steps(self, state:dict)->torch.Tensor: # bool `[...]`: the steps whose action it judges at all (elsewhere it pays 0 whatever is done)
+        return torch.ones_like(self.task.scored(state))
     def answered(self, asked:torch.Tensor, u:torch.Tensor)->torch.Tensor: return asked # the asked steps it answers (a grading call is counted either way)
     def columns(self, i:int)->dict:
         "The `i`-th seed's parent counters, for its metrics rows."
@@ -123,7 +126,9 @@ class MovesParent(DeterministicParent):
     def __init__(self, task:Task):
         if not hasattr(task, 'good_moves'): raise ValueError(f"a parent judging moves needs a world whose good moves are known; task {task.name!r} has none")
         super().__init__(task)
+    reward_range = (-1.0, 1.0)
+    def judged_steps(self, state): return state['reached'] == 0 # every move until arrival
     def consequence(self, state, action, u, grade=None):
         nxt = self.task.transition(state, action, u)
         good = self.task.good_moves(state).gather(-1, action[..., None])[..., 0]
-        return nxt, (2 * good.float() - 1) * (state['reached'] == 0), self.task.success(state, action, nxt)
+        return nxt, (2 * good.float() - 1) * self.judged_steps(state), self.task.success(state, action, nxt)

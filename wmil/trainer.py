@@ -44,7 +44,7 @@ class Trainer:
         self.curriculum = Curriculum(cfg, self.task, self.device) if cfg.curriculum else None
         self.env = SymbolicEnv(self.task, parent_of(cfg, self.task, self.device), batch_size=cfg.batch_size, seeds=cfg.seeds,
                                time_limit=cfg.time_limit, context_len=cfg.context_len, device=self.device)
-        self.budget = GradingBudget(cfg, self.task, self.device) if cfg.grading_budget is not None else None
+        self.budget = GradingBudget(cfg, self.task, self.device, self.env.parent.reward_range) if cfg.grading_budget is not None else None
         self._init_babies()
         self._init_state()
         self.log_dir, self.log = (None, None) if log_dir is None else (Path(log_dir), RunLog(Path(log_dir), cfg.seeds, cfg.tensorboard))
@@ -97,13 +97,14 @@ def _collect(self:Trainer, grad:bool)->dict:
         with torch.set_grad_enabled(grad):
             # an `Acted`; the world model learns from its raw output, `wm_out`
             a = self._call('act', env.history, env.mask, noise if bonus is None else noise + bonus)
-        grade = self.budget.select(a.hidden.detach(), a.action, self.step * cfg.rollout_len + j) if self.budget else None
+        judged = env.parent.judged_steps(env.state) if self.budget else None # the steps the parent judges at all (a world's moves: until arrival)
+        grade = self.budget.select(a.hidden.detach(), a.action, self.step * cfg.rollout_len + j, judged) if self.budget else None
         st = env.step(a.action, predicted=a.predicted, grade=grade, validate=False)
         for k, v in dict(logits=a.logits if bonus is None else a.logits + bonus, values=a.value, actions=a.action, predicted=a.wm_out,
                          next_state=st.next_state, goal=st.reward.goal,
                          pred=st.reward.pred, success=st.success, scored=st.scored, truncated=st.truncated, episode_success=st.episode_success,
                          correct=st.correct_action, graded=st.graded,
-                         **({'hidden': a.hidden} if self.budget else {}), **({'reward_pred': a.reward} if self.rewarded else {}),
+                         **({'hidden': a.hidden, 'judged': judged} if self.budget else {}), **({'reward_pred': a.reward} if self.rewarded else {}),
                          **({'bonus': bonus} if bonus is not None else {})).items(): roll[k].append(v)
     return {k: torch.stack(v) for k, v in roll.items()}
 
