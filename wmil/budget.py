@@ -96,6 +96,12 @@ def _paid(self:GradingBudget, p:torch.Tensor)->torch.Tensor:
     return lo + (hi - lo) * p
 
 @patch
+def _score(self:GradingBudget, a)->torch.Tensor:
+    "The reward an `Acted`'s actions are scored with where no parent judged them (`reward_source`), on the parent's scale, `[S, N]`."
+    if self.cfg.reward_source == 'head': return a.reward.detach().clamp(*self.reward_range)
+    return self._paid(self._probs(a.hidden, a.action).mean(1))
+
+@patch
 def _norm(self:GradingBudget, h)->torch.Tensor:
     "The features `[S, N, H]` standardised per seed and feature over the `N` steps at hand (as batch normalisation does in training)."
     return (h - h.mean(1, keepdim=True)) / (h.var(1, unbiased=False, keepdim=True) + 1e-5).sqrt()
@@ -171,8 +177,9 @@ def learn(self:GradingBudget,
         self._check_and_store(x, per_seed_samples(r['graded'] & judged))
         self._train(features)
     if self.cfg.unlabelled == 'mask': return {**r, 'learn_mask': r['graded'] | ~judged}
-    p = self._probs(x['hidden'], x['action']).mean(1).view(r['goal'].shape[1], *r['goal'].shape[::2]).transpose(0, 1)
-    return {**r, 'goal': torch.where(r['graded'] | ~judged, r['goal'], self._paid(p))}
+    if self.cfg.reward_source == 'head': guess = r['reward_pred'].clamp(lo, hi) # the baby's own reward head, already on the parent's scale
+    else: guess = self._paid(self._probs(x['hidden'], x['action']).mean(1).view(r['goal'].shape[1], *r['goal'].shape[::2]).transpose(0, 1))
+    return {**r, 'goal': torch.where(r['graded'] | ~judged, r['goal'], guess)}
 
 # %% ../nbs/05g_budget.ipynb #0801b0c8
 @patch
@@ -210,7 +217,7 @@ def imagine(self:GradingBudget,
     for h in range(self.cfg.imagine_horizon):
         noise = gumbel(fold(self.keys, Purpose.IMAGINE, step, rep, h), (history.shape[1], self.n_actions))
         a = act(history, mask, noise)
-        for k, v in zip(out, (a.logits, a.value, a.action, self._paid(self._probs(a.hidden, a.action).mean(1)))): out[k].append(v)
+        for k, v in zip(out, (a.logits, a.value, a.action, self._score(a))): out[k].append(v)
         history = torch.cat([history[..., 1:, :], self.project(a.predicted.detach())[..., None, :]], -2) # onto a valid state
         mask = torch.cat([mask[..., 1:], torch.ones_like(mask[..., :1])], -1)
     return {k: torch.stack(v) for k, v in out.items()}
@@ -243,7 +250,7 @@ def control_loss(self:GradingBudget,
     take = lambda v: v[torch.arange(S, device=v.device)[:, None], idx]
     if cfg.imagine_control == 'sample':
         a = act(take(hist), take(mask), gumbel(fold(self.keys, Purpose.IMAGINE, step, rep, -3), (n, self.n_actions)))
-        rew = self._paid(self._probs(a.hidden, a.action).mean(1)) # the reward model's score of each fresh action
+        rew = self._score(a) # the reward model's score of each fresh action
         self.im_reward = rew.mean(1).detach()
         return -(a.logits.log_softmax(-1).gather(-1, a.action[..., None]).squeeze(-1) * (rew - rew.mean(1, keepdim=True))).mean(1)
     ret, acts = take(per_seed_samples(discounted_returns(r['reward'], r['truncated'], cfg.gamma))), take(per_seed_samples(r['actions']))

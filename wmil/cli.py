@@ -66,6 +66,8 @@ def _parent_flags(p:argparse.ArgumentParser):
     g.add_argument('--grading-budget', type=int, metavar='N', help='grading calls per seed over the run (default: every step graded)')
     g.add_argument('--query-selection', choices=['random', 'uncertainty', 'disagreement', 'gated'], help='which steps to have graded (default: random)')
     g.add_argument('--unlabelled', choices=['reward_model', 'mask'], help='ungraded steps: relabelled by the reward model, or left out (default: reward_model)')
+    g.add_argument('--reward-source', choices=['ensemble', 'head'],
+                   help="what scores unjudged and imagined steps: the reward-model ensemble, or the baby's own reward head (needs --reward-head on)")
     g.add_argument('--imagine-horizon', type=int, metavar='K',
                    help="also learn from K steps imagined with the baby's world model, rewarded by the reward model (default: 0)")
     g.add_argument('--imagine-updates', type=int, metavar='G',
@@ -148,7 +150,7 @@ _FLAG_FIELDS = {k: k for k in ( # the flags that set the config field of the sam
     'parent_errors',
     'parent_judges', 'llm_backend', 'llm_model', 'llm_base_url', 'llm_template', 'llm_threshold', 'llm_fallback', 'llm_cache', 'grading_budget',
     'query_selection', 'unlabelled', 'imagine_horizon', 'imagine_updates', 'imagine_control', 'planner', 'plan_depth', 'plan_simulations',
-    'plan_weight', 'reward_head')}
+    'plan_weight', 'reward_head', 'reward_source')}
 
 def config_from_args(args:argparse.Namespace)->Config:
     "Defaults, then the `--config` file, then the flags."

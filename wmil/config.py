@@ -138,6 +138,9 @@ class BudgetFields:
     gate_confidence: float = 0.9 # gated: ask only where the reward model's probability of its own answer is below this
     # ungraded steps: 'reward_model' (relabelled with the ensemble's mean prediction) or 'mask' (left out of the policy and value losses)
     unlabelled: str = 'reward_model'
+    # what scores unjudged and imagined steps: 'ensemble' (the `rm_*` heads on the baby's stopped hidden state) or 'head' (the baby's own reward
+    # head, trained through its trunk on the judged steps; needs `reward_head: on`)
+    reward_source: str = 'ensemble'
     rm_heads: int = 5 # reward-model ensemble size (MLPs on the baby's hidden state, gradients stopped)
     rm_hidden: int = 64 # width of each reward-model head
     rm_lr: float = 0.003 # the reward model's Adam learning rate (at 1e-3 a PatternEcho reward model still mistook right actions for wrong after 200 updates)
@@ -185,7 +188,8 @@ _CHOICES = {'device': ('auto', 'cpu', 'cuda'), 'algo': ('reinforce', 'ppo'), 're
             'llm_fallback': ('error', 'rule'), 'query_selection': ('random', 'uncertainty', 'disagreement', 'gated'),
             'unlabelled': ('reward_model', 'mask'), 'world_model_grad': ('shared', 'detached', 'separate', 'separate_matched'),
             'world_model_loss': ('fields', 'mse'), 'world_model_head': ('auto', *WORLD_HEADS), 'core': CORES,
-            'reward_head': ('auto', 'on', 'off'), 'planner': ('none', 'lookahead', 'mcts'), 'imagine_control': ('none', 'sample', 'replay')}
+            'reward_head': ('auto', 'on', 'off'), 'planner': ('none', 'lookahead', 'mcts'), 'imagine_control': ('none', 'sample', 'replay'),
+            'reward_source': ('ensemble', 'head')}
 
 def _is_int(v): return isinstance(v, int) and not isinstance(v, bool)
 def _is_num(v): return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
@@ -234,6 +238,8 @@ def _check_budget(cfg):
     if cfg.imagine_horizon and cfg.imagine_branches > cfg.batch_size * cfg.rollout_len:
         raise ConfigError(f"imagine_branches ({cfg.imagine_branches}) must be at most batch_size * rollout_len "
             f"({cfg.batch_size * cfg.rollout_len}), the real windows of an update")
+    if cfg.reward_source == 'head' and not (cfg.reward_head == 'on' or (cfg.reward_head == 'auto' and cfg.planner != 'none')):
+        raise ConfigError(f"reward_source 'head' needs the baby's reward head: set reward_head to 'on' (got {cfg.reward_head!r} with planner {cfg.planner!r})")
     if cfg.planner != 'none' and cfg.reward_head == 'off':
         raise ConfigError(f"planner {cfg.planner!r} needs the reward head: set reward_head to 'auto' or 'on'")
     if cfg.planner == 'mcts' and cfg.plan_simulations < cfg.num_actions:
