@@ -177,7 +177,7 @@ def learn(self:GradingBudget,
         self._check_and_store(x, per_seed_samples(r['graded'] & judged))
         self._train(features)
     if self.cfg.unlabelled == 'mask': return {**r, 'learn_mask': r['graded'] | ~judged}
-    if self.cfg.reward_source == 'head': guess = r['reward_pred'].clamp(lo, hi) # the baby's own reward head, already on the parent's scale
+    if self.cfg.reward_source == 'head': guess = r['reward_pred'].detach().clamp(lo, hi) # the baby's own reward head, on the parent's scale
     else: guess = self._paid(self._probs(x['hidden'], x['action']).mean(1).view(r['goal'].shape[1], *r['goal'].shape[::2]).transpose(0, 1))
     return {**r, 'goal': torch.where(r['graded'] | ~judged, r['goal'], guess)}
 
